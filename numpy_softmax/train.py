@@ -1,0 +1,162 @@
+"""Training by minibatch SGD with the seed's protocol, deterministic from one integer seed.
+
+Dimensions: N training examples, D features, C classes, B batch size.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import _validate
+from .errors import InputError
+from .model import Params, _loss_and_grads, _logits, check_params, init_params
+from .sgd import sgd_step
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The seed's training protocol; every default is the seed's value."""
+
+    epochs: int = 30          # the seed trains for 30 epochs
+    batch_size: int = 128     # mnist.train.next_batch(128)
+    lr: float = 0.01          # GradientDescentOptimizer(0.01): a constant step
+    init_stddev: float = 0.01  # W ~ Normal(0, 0.01^2); b starts at 0
+    seed: int = 0             # one integer drives the init and every epoch's shuffle
+    dtype: str = "float32"    # the seed computed in float32; "float64" for reference runs
+    shuffle: bool = True      # next_batch reshuffles the training set every epoch
+    drop_last: bool = True    # int(55000 / 128) = 429 full batches; the 88 left over are unused
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size", "seed"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+                raise InputError(f"{name} must be an integer, got {v!r}")
+        if self.epochs < 0:
+            raise InputError(f"epochs must be >= 0, got {self.epochs}")
+        if self.batch_size < 1:
+            raise InputError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.seed < 0:
+            raise InputError(f"seed must be >= 0, got {self.seed}")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise InputError(f"lr must be a finite number > 0, got {self.lr!r}")
+        if not (math.isfinite(self.init_stddev) and self.init_stddev >= 0):
+            raise InputError(f"init_stddev must be finite and >= 0, got {self.init_stddev!r}")
+        if self.dtype not in ("float32", "float64"):
+            raise InputError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int
+    loss: float             # mean of the epoch's minibatch losses (the seed's "average loss")
+    val_accuracy: float | None
+    seconds: float          # wall time of the epoch's SGD steps (evaluation excluded)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    params: Params
+    history: tuple  # of EpochRecord
+    config: TrainConfig
+
+
+class DivergenceError(RuntimeError):
+    """The loss or the parameters stopped being finite."""
+
+    def __init__(self, epoch: int, step: int, lr: float):
+        self.epoch, self.step = epoch, step
+        super().__init__(f"training diverged at epoch {epoch}, step {step}: the loss is NaN or "
+                         f"inf; try a smaller learning rate than {lr:g}")
+
+
+def steps_per_epoch(n: int, config: TrainConfig) -> int:
+    return n // config.batch_size if config.drop_last else -(-n // config.batch_size)
+
+
+def epoch_order(n: int, config: TrainConfig, epoch: int) -> np.ndarray:
+    """The row order of one epoch: a permutation of range(n) (n,) drawn from
+    default_rng([seed, 1, epoch]), a stream apart from the init's default_rng(seed).
+    A pure function of (seed, epoch): a resumed run and a TF run can reproduce it exactly."""
+    if not config.shuffle:
+        return np.arange(n)
+    return np.random.default_rng([config.seed, 1, epoch]).permutation(n)
+
+
+def batches(n: int, config: TrainConfig, epoch: int):
+    """The index arrays (B,) of one epoch's minibatches, in order."""
+    order = epoch_order(n, config, epoch)
+    B = config.batch_size
+    for s in range(steps_per_epoch(n, config)):
+        yield order[s * B:(s + 1) * B]
+
+
+def _accuracy(params: Params, X: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(np.argmax(_logits(params, X), axis=1) == y))
+
+
+def train(X, y, config: TrainConfig = TrainConfig(), *, params: Params | None = None,
+          X_val=None, y_val=None, start_epoch: int = 0, history=(),
+          on_step: Callable[[int, int, int], None] | None = None,
+          on_epoch: Callable[[EpochRecord, Params], None] | None = None) -> TrainResult:
+    """Minibatch SGD on mean cross-entropy, the readable reference.
+
+    Each step: Xb, yb = the next batch (B, D), (B,); loss, grads = loss_and_grads(params, Xb,
+    yb); params = params - lr * grads. Shapes: X (N, D), y (N,) int labels in [0, C).
+    params defaults to init_params(D, C, seed=config.seed, stddev=config.init_stddev).
+    start_epoch/history continue an earlier run (epochs counts the total, not the new ones).
+    on_step(epoch, step, n_steps) and on_epoch(record, params) report progress.
+    Raises DivergenceError as soon as a loss is NaN or inf.
+    """
+    dtype = np.dtype(config.dtype)
+    X = _validate.float_array("X", X, 2).astype(dtype, copy=False)  # (N, D)
+    N, D = X.shape
+    y_arr = np.asarray(y)
+    if params is None:
+        C = int(y_arr.max()) + 1 if y_arr.size else 2
+        C = max(C, 10) if D == 784 else max(C, 2)
+        params = init_params(D, C, seed=config.seed, stddev=config.init_stddev, dtype=dtype)
+    else:
+        params = check_params(params)
+        params = Params(params.W.astype(dtype), params.b.astype(dtype))
+    C = params.W.shape[1]
+    if params.W.shape[0] != D:
+        raise InputError(f"X must have shape (N, {params.W.shape[0]}) to match W, got {X.shape}")
+    _, y_ids = _validate.labels("y", y_arr, N, C, dtype)
+    if _ != "ids":
+        raise InputError("train takes integer class ids y (N,)")
+    if N < config.batch_size and config.drop_last:
+        raise InputError(f"{N} examples give no full batch of {config.batch_size}; lower "
+                         "--batch-size")
+    if X_val is not None:
+        X_val = _validate.float_array("X_val", X_val, 2).astype(dtype, copy=False)
+        _, y_val = _validate.labels("y_val", y_val, X_val.shape[0], C, dtype)
+    n_steps = steps_per_epoch(N, config)
+    history = list(history)
+    for epoch in range(start_epoch, config.epochs):
+        t0 = time.perf_counter()
+        total = 0.0
+        for step, idx in enumerate(batches(N, config, epoch)):
+            loss, grads = _loss_and_grads(params, X[idx], "ids", y_ids[idx])
+            if not np.isfinite(loss):
+                raise DivergenceError(epoch, step, config.lr)
+            params = sgd_step(params, grads, config.lr)
+            total += float(loss)
+            if on_step is not None:
+                on_step(epoch, step, n_steps)
+        seconds = time.perf_counter() - t0
+        if not (np.all(np.isfinite(params.W)) and np.all(np.isfinite(params.b))):
+            raise DivergenceError(epoch, n_steps - 1, config.lr)
+        val = _accuracy(params, X_val, y_val) if X_val is not None else None
+        rec = EpochRecord(epoch, total / n_steps, val, seconds)
+        history.append(rec)
+        if on_epoch is not None:
+            on_epoch(rec, params)
+    return TrainResult(params, tuple(history), config)

@@ -1,0 +1,73 @@
+"""softmax-parity train: train the seed's model and report as the seed did."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from numpy_softmax import logits
+
+from .. import backends, runrecord
+from . import common
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train softmax regression on MNIST (the seed's protocol)",
+                       description="Train softmax regression by SGD with the seed's protocol "
+                                   "and print the seed's per-epoch lines, the total time and "
+                                   "the test accuracy over all 10,000 test images.")
+    p.add_argument("--backend", choices=list(backends.BACKENDS), default="numpy",
+                   help="which implementation trains (default numpy)")
+    common.add_config_args(p)
+    common.add_data_args(p)
+    p.add_argument("--out", metavar="DIR", help="write run.json (config, history, accuracies, "
+                   "timings, versions) and params.npz here")
+    p.add_argument("--quiet", action="store_true", help="print only the final summary line")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    config = common.config_from_args(args)
+    out = common.check_out_dir(args.out) if args.out else None
+    train_fn = backends.get(args.backend)
+    data = common.load_data(args, quiet=args.quiet)
+    common.say(args, f"{data.name}: {len(data.train)} train, {len(data.validation)} validation, "
+                     f"{len(data.test)} test images ({data.source})")
+    bar = common.progress(args, "epoch 0", 0)
+
+    def on_step(epoch, step, n_steps):
+        if step == 0:
+            bar.reset(total=n_steps)
+            bar.set_description(f"epoch {epoch}")
+        bar.update(1)
+
+    def on_epoch(rec, params):
+        bar.clear()
+        val = f"   validation accuracy: {rec.val_accuracy:.4f}" if rec.val_accuracy is not None \
+            else ""
+        common.say(args, f"Epoch {rec.epoch}  average loss: {rec.loss:3.5f}{val}"
+                         f"   ({rec.seconds:.2f} s)")
+
+    t0 = time.perf_counter()
+    try:
+        result = train_fn(data.train.images, data.train.labels, config,
+                          X_val=data.validation.images, y_val=data.validation.labels,
+                          on_step=on_step, on_epoch=on_epoch)
+    finally:
+        bar.close()
+    total = time.perf_counter() - t0
+    pred = np.argmax(logits(result.params, data.test.images), axis=1)  # (10000,)
+    acc = float(np.mean(pred == data.test.labels))
+    errors = int(np.sum(pred != data.test.labels))
+    common.say(args, f"Total time: {total:.2f} s")
+    common.say(args, "Optimization done!")
+    print(f"Test accuracy (all {len(data.test)} test images): {acc:.4f}  "
+          f"[{args.backend}, {config.epochs} epochs, final loss "
+          f"{result.history[-1].loss if result.history else float('nan'):.5f}]")
+    if out:
+        rec = runrecord.train_record(backend=args.backend, config=config, data=data,
+                                     result=result, test_accuracy=acc, test_errors=errors,
+                                     total_seconds=total, created=common.now_iso())
+        runrecord.write_run(out, rec, {args.backend: result.params})
+        common.say(args, f"run record: {out}/run.json")
+    return 0

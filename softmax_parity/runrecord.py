@@ -1,0 +1,79 @@
+"""The JSON run record that `train --out` and `compare --out` write, and the parameters
+beside it (params.npz, loadable with allow_pickle=False)."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import statistics
+
+import numpy as np
+
+from numpy_softmax import Params
+from numpy_softmax.errors import DataError
+
+from .atomic import write_bytes, write_json
+from .versions import blas_info, versions
+
+
+def history_dicts(history) -> list[dict]:
+    return [{"epoch": r.epoch, "loss": r.loss, "val_accuracy": r.val_accuracy,
+             "seconds": r.seconds} for r in history]
+
+
+def train_record(*, backend, config, data, result, test_accuracy, test_errors, total_seconds,
+                 created) -> dict:
+    secs = [r.seconds for r in result.history]
+    return {
+        "kind": "train",
+        "created": created,
+        "backend": backend,
+        "config": config.to_dict(),
+        "data": data.describe(),
+        "history": history_dicts(result.history),
+        "final": {
+            "train_loss": result.history[-1].loss if result.history else None,
+            "val_accuracy": result.history[-1].val_accuracy if result.history else None,
+            "test_accuracy": test_accuracy,
+            "test_errors": test_errors,
+            "test_images": len(data.test),
+        },
+        "timing": {"total_seconds": total_seconds,
+                   "median_epoch_seconds": statistics.median(secs) if secs else None},
+        "versions": versions(),
+        "blas": blas_info(),
+    }
+
+
+def save_params(path, params: Params) -> None:
+    buf = io.BytesIO()
+    np.savez(buf, W=params.W, b=params.b)
+    write_bytes(path, buf.getvalue())
+
+
+def load_params(path) -> Params:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return Params(z["W"], z["b"])
+    except (OSError, ValueError, KeyError) as e:
+        raise DataError(f"{path}: not a params file written by softmax-parity ({e})") from None
+
+
+def write_run(out_dir, record: dict, params: dict[str, Params]) -> None:
+    """run.json plus one params file per backend (params.npz for a single backend)."""
+    for name, p in params.items():
+        fname = "params.npz" if len(params) == 1 else f"params-{name}.npz"
+        save_params(os.path.join(out_dir, fname), p)
+    write_json(os.path.join(out_dir, "run.json"), record)
+
+
+def read_run(run_dir) -> dict:
+    path = os.path.join(run_dir, "run.json") if os.path.isdir(run_dir) else run_dir
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no run record here; make one with `softmax-parity train "
+                        "--out DIR`") from None
+    except (OSError, json.JSONDecodeError) as e:
+        raise DataError(f"{path}: not a readable run record ({e})") from None
