@@ -11,7 +11,7 @@ from .errors import DataError, InputError
 from .model import Params, grads_from_dz, init_params, logits, loss_and_grads
 from .ops import accuracy, cross_entropy, grad_logits, log_softmax, logsumexp, softmax
 from .sgd import sgd_step
-from .train import (DivergenceError, EpochRecord, TrainConfig, TrainResult, batches,
+from .train import (DivergenceError, EpochRecord, TrainConfig, TrainResult, batches, sgd_epoch,
                     epoch_order, steps_per_epoch, train)
 
 __version__ = "0.1.0"
@@ -20,6 +20,6 @@ __all__ = [
     "logsumexp", "softmax", "log_softmax", "cross_entropy", "grad_logits", "accuracy",
     "Params", "init_params", "logits", "loss_and_grads", "grads_from_dz", "sgd_step",
     "TrainConfig", "EpochRecord", "TrainResult", "DivergenceError", "train", "batches",
-    "epoch_order", "steps_per_epoch", "load_mnist", "Dataset", "Split", "InputError",
+    "epoch_order", "steps_per_epoch", "sgd_epoch", "load_mnist", "Dataset", "Split", "InputError",
     "DataError",
 ]

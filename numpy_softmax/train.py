@@ -102,25 +102,42 @@ def _accuracy(params: Params, X: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(np.argmax(_logits(params, X), axis=1) == y))
 
 
-def train(X, y, config: TrainConfig = TrainConfig(), *, params: Params | None = None,
-          X_val=None, y_val=None, start_epoch: int = 0, history=(),
-          on_step: Callable[[int, int, int], None] | None = None,
-          on_epoch: Callable[[EpochRecord, Params], None] | None = None) -> TrainResult:
-    """Minibatch SGD on mean cross-entropy, the readable reference.
+def sgd_epoch(params: Params, X: np.ndarray, y: np.ndarray, order: np.ndarray,
+              config: TrainConfig, *, epoch: int, first_step: int = 0,
+              on_step: Callable[[int, int, int], None] | None = None,
+              should_stop: Callable[[], bool] | None = None):
+    """The reference SGD epoch: steps first_step, first_step + 1, ... of the batches that
+    `order` (n,) makes (batch s = order[s*B:(s+1)*B]).
 
-    Each step: Xb, yb = the next batch (B, D), (B,); loss, grads = loss_and_grads(params, Xb,
-    yb); params = params - lr * grads. Shapes: X (N, D), y (N,) int labels in [0, C).
-    params defaults to init_params(D, C, seed=config.seed, stddev=config.init_stddev).
-    start_epoch/history continue an earlier run (epochs counts the total, not the new ones).
-    on_step(epoch, step, n_steps) and on_epoch(record, params) report progress.
-    Raises DivergenceError as soon as a loss is NaN or inf.
+    Returns (params, losses, stopped): the new Params, the list of the steps' losses (floats,
+    in order) and whether should_stop() asked to stop early (checked after every step, so a
+    stop always falls between two whole steps). Raises DivergenceError on a NaN/inf loss.
     """
+    B = config.batch_size
+    n_steps = steps_per_epoch(order.shape[0], config)
+    losses = []
+    for step in range(first_step, n_steps):
+        idx = order[step * B:(step + 1) * B]  # (B,)
+        loss, grads = _loss_and_grads(params, X[idx], "ids", y[idx])
+        if not np.isfinite(loss):
+            raise DivergenceError(epoch, step, config.lr)
+        params = sgd_step(params, grads, config.lr)
+        losses.append(float(loss))
+        if on_step is not None:
+            on_step(epoch, step, n_steps)
+        if should_stop is not None and step + 1 < n_steps and should_stop():
+            return params, losses, True
+    return params, losses, False
+
+
+def prepare(X, y, config: TrainConfig, params: Params | None = None, X_val=None, y_val=None):
+    """Validate and convert training inputs once; returns (X, y_ids, params, X_val, y_val)."""
     dtype = np.dtype(config.dtype)
     X = _validate.float_array("X", X, 2).astype(dtype, copy=False)  # (N, D)
     N, D = X.shape
     y_arr = np.asarray(y)
     if params is None:
-        C = int(y_arr.max()) + 1 if y_arr.size else 2
+        C = int(y_arr.max()) + 1 if y_arr.size and y_arr.dtype.kind in "iu" else 2
         C = max(C, 10) if D == 784 else max(C, 2)
         params = init_params(D, C, seed=config.seed, stddev=config.init_stddev, dtype=dtype)
     else:
@@ -129,33 +146,48 @@ def train(X, y, config: TrainConfig = TrainConfig(), *, params: Params | None = 
     C = params.W.shape[1]
     if params.W.shape[0] != D:
         raise InputError(f"X must have shape (N, {params.W.shape[0]}) to match W, got {X.shape}")
-    _, y_ids = _validate.labels("y", y_arr, N, C, dtype)
-    if _ != "ids":
+    kind, y_ids = _validate.labels("y", y_arr, N, C, dtype)
+    if kind != "ids":
         raise InputError("train takes integer class ids y (N,)")
     if N < config.batch_size and config.drop_last:
         raise InputError(f"{N} examples give no full batch of {config.batch_size}; lower "
-                         "--batch-size")
+                         "the batch size")
     if X_val is not None:
         X_val = _validate.float_array("X_val", X_val, 2).astype(dtype, copy=False)
         _, y_val = _validate.labels("y_val", y_val, X_val.shape[0], C, dtype)
-    n_steps = steps_per_epoch(N, config)
+    return X, y_ids, params, X_val, y_val
+
+
+def train(X, y, config: TrainConfig = TrainConfig(), *, params: Params | None = None,
+          X_val=None, y_val=None, start_epoch: int = 0, history=(),
+          on_step: Callable[[int, int, int], None] | None = None,
+          on_epoch: Callable[[EpochRecord, Params], None] | None = None,
+          epoch_fn=sgd_epoch) -> TrainResult:
+    """Minibatch SGD on mean cross-entropy, the readable reference.
+
+    Each step: Xb, yb = the next batch (B, D), (B,); loss, grads = loss_and_grads(params, Xb,
+    yb); params = params - lr * grads. Shapes: X (N, D), y (N,) int labels in [0, C).
+    params defaults to init_params(D, C, seed=config.seed, stddev=config.init_stddev).
+    start_epoch/history continue an earlier run (epochs counts the total, not the new ones).
+    on_step(epoch, step, n_steps) and on_epoch(record, params) report progress. epoch_fn runs
+    one epoch (default sgd_epoch; a faster one must give the same numbers).
+    Raises DivergenceError as soon as a loss is NaN or inf.
+    """
+    X, y_ids, params, X_val, y_val = prepare(X, y, config, params, X_val, y_val)
+    N = X.shape[0]
     history = list(history)
     for epoch in range(start_epoch, config.epochs):
         t0 = time.perf_counter()
-        total = 0.0
-        for step, idx in enumerate(batches(N, config, epoch)):
-            loss, grads = _loss_and_grads(params, X[idx], "ids", y_ids[idx])
-            if not np.isfinite(loss):
-                raise DivergenceError(epoch, step, config.lr)
-            params = sgd_step(params, grads, config.lr)
-            total += float(loss)
-            if on_step is not None:
-                on_step(epoch, step, n_steps)
+        params, losses, _ = epoch_fn(params, X, y_ids, epoch_order(N, config, epoch), config,
+                                     epoch=epoch, on_step=on_step)
         seconds = time.perf_counter() - t0
         if not (np.all(np.isfinite(params.W)) and np.all(np.isfinite(params.b))):
-            raise DivergenceError(epoch, n_steps - 1, config.lr)
+            raise DivergenceError(epoch, len(losses) - 1, config.lr)
         val = _accuracy(params, X_val, y_val) if X_val is not None else None
-        rec = EpochRecord(epoch, total / n_steps, val, seconds)
+        total = 0.0
+        for v in losses:  # summed in step order, as the seed's avg_cost += c / total_batch
+            total += v
+        rec = EpochRecord(epoch, total / len(losses), val, seconds)
         history.append(rec)
         if on_epoch is not None:
             on_epoch(rec, params)
