@@ -1,9 +1,38 @@
-"""Import TensorFlow once, quietly. TF_CPP_MIN_LOG_LEVEL=2 hides TF's C++ info and warning
-lines (oneDNN, CPU feature notes) unless the user already chose a level."""
-import os
+"""Import TensorFlow once, quietly.
 
+TF_CPP_MIN_LOG_LEVEL=2 hides TF's C++ info and warning lines, unless the user already chose a
+level. Some lines escape it: TF 2.16+ prints its oneDNN and CUDA-stub notes before its logger
+reads the variable, and the CUDA probe logs an error on machines without a GPU. So when the user
+has not chosen a level, stderr (file descriptor 2) is pointed at /dev/null while TF is imported
+and its devices are listed, and restored right after. Set TF_CPP_MIN_LOG_LEVEL=0 to see all.
+"""
+import contextlib
+import os
+import sys
+
+
+@contextlib.contextmanager
+def _stderr_silenced(silence: bool):
+    if not silence:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)  # C++ writes to fd 2 directly, so sys.stderr alone would not do
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+_quiet = "TF_CPP_MIN_LOG_LEVEL" not in os.environ
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow as tf  # noqa: E402
+with _stderr_silenced(_quiet):
+    import tensorflow as tf
+    tf.config.list_logical_devices()  # the device probe (and its CUDA notes) happens here
 
 __all__ = ["tf"]
