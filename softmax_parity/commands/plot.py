@@ -1,0 +1,108 @@
+"""softmax-parity plot: the teaching figures as PNG files, from a run record or a fresh run."""
+from __future__ import annotations
+
+import glob
+import os
+
+from numpy_softmax.errors import DataError
+
+from .. import backends, plots, runrecord
+from . import common
+
+
+def register(sub) -> None:
+    p = sub.add_parser("plot", help="draw the teaching figures (PNG) from a run or a fresh run",
+                       description="Write PNG figures: the seed's log-odds curve, softmax "
+                                   "against plain normalisation, loss and validation accuracy "
+                                   "per epoch (with the seed's loss curve), the columns of W "
+                                   "as images, the test confusion matrix and misclassified "
+                                   "test images. Without --run, train first as `train` does.")
+    p.add_argument("--run", metavar="RUN_DIR", help="a folder written by `train --out` or "
+                   "`compare --out` (run.json, params*.npz); its dataset is used")
+    p.add_argument("--out", metavar="FIG_DIR", default=os.path.join("runs", "figures"),
+                   help="folder for the PNG files (default %(default)s)")
+    p.add_argument("--backend", choices=list(backends.BACKENDS), default="numpy",
+                   help="who trains when there is no --run (default numpy)")
+    common.add_config_args(p)
+    common.add_data_args(p)
+    p.add_argument("--quiet", action="store_true", help="print only the files written")
+    p.set_defaults(func=run)
+
+
+def record_histories(record: dict) -> dict:
+    """{backend: [{"epoch", "loss", "val_accuracy", ...}, ...]} from a run record: one backend
+    (`train`: "backend" + "history") or several ("histories": {name: [...]}, or "backends":
+    {name: {"history": [...]}}, or "history": {name: [...]})."""
+    if isinstance(record.get("histories"), dict):
+        found = record["histories"]
+    elif isinstance(record.get("backends"), dict):
+        found = {k: v["history"] for k, v in record["backends"].items()
+                 if isinstance(v, dict) and "history" in v}
+    elif isinstance(record.get("history"), dict):
+        found = record["history"]
+    elif isinstance(record.get("history"), list):
+        found = {record.get("backend", "run"): record["history"]}
+    else:
+        found = {}
+    ok = {k: h for k, h in found.items()
+          if isinstance(h, list) and all(isinstance(r, dict) and "epoch" in r and "loss" in r
+                                         for r in h)}
+    if not ok:
+        raise DataError("the run record holds no training history (per-epoch loss) to plot")
+    return ok
+
+
+def run_params(run_dir: str, record: dict) -> tuple:
+    """(backend name, Params) from params.npz or params-<backend>.npz beside run.json;
+    numpy's if there are several."""
+    found = {}
+    for path in sorted(glob.glob(os.path.join(run_dir, "params*.npz"))):
+        stem = os.path.basename(path)[:-len(".npz")]
+        name = stem[len("params-"):] if stem.startswith("params-") else \
+            record.get("backend") or next(iter(record_histories(record)))
+        found[name] = path
+    if not found:
+        raise DataError(f"{run_dir}: no params.npz beside run.json; the weight, confusion and "
+                        "misclassified figures need the trained parameters")
+    name = "numpy" if "numpy" in found else next(iter(found))
+    return name, runrecord.load_params(found[name])
+
+
+def _train(args, data):
+    config = common.config_from_args(args)
+    train_fn = backends.get(args.backend)
+    common.say(args, f"no --run given: training the {args.backend} backend for "
+                     f"{config.epochs} epochs first")
+
+    def on_epoch(rec, params):
+        common.say(args, f"Epoch {rec.epoch}  average loss: {rec.loss:3.5f}   validation "
+                         f"accuracy: {rec.val_accuracy:.4f}")
+
+    result = train_fn(data.train.images, data.train.labels, config, X_val=data.validation.images,
+                      y_val=data.validation.labels, on_epoch=on_epoch)
+    return {args.backend: runrecord.history_dicts(result.history)}, args.backend, result.params
+
+
+def run(args) -> int:
+    record = None
+    if args.run:
+        if not os.path.isdir(args.run):
+            raise DataError(f"--run {args.run}: no such folder; make one with `softmax-parity "
+                            "train --out DIR`")
+        record = runrecord.read_run(args.run)
+        histories = record_histories(record)
+        name, params = run_params(args.run, record)
+        args.dataset = (record.get("data") or {}).get("dataset", args.dataset)
+    out = common.check_out_dir(args.out)
+    data = common.load_data(args, quiet=args.quiet)
+    if record is None:
+        histories, name, params = _train(args, data)
+    if params.W.shape != (data.test.images.shape[1], len(data.class_names)):
+        raise DataError(f"W has shape {params.W.shape}; it does not fit {data.name} images")
+    names = list(data.class_names)
+    for fname, fig in plots.run_figures(histories, params, data.test, names).items():
+        path = os.path.join(out, fname)
+        plots.save_png(fig, path)
+        print(path)
+    common.say(args, f"(W, confusion and misclassified from the {name} backend's parameters)")
+    return 0

@@ -1,0 +1,241 @@
+"""One SGD step of softmax regression, link by link, in NumPy and in TensorFlow.
+
+For each step of the forward and backward pass: the formula, the NumPy expression, the TF op
+that computes the same, both results and their largest difference. The NumPy side runs exactly
+the expressions it prints; the TF side runs the TF ops it prints, each on TF's own previous
+results, so a difference that appears shows where the two part. TensorFlow is imported only
+when asked for (use_tf=True).
+
+Dimensions: N examples, D features, C classes.
+"""
+from __future__ import annotations
+
+import os
+import textwrap
+from dataclasses import dataclass
+
+import numpy as np
+
+from numpy_softmax import Params
+
+
+@dataclass(frozen=True)
+class Link:
+    key: str        # the name of the value computed
+    title: str      # the step, as the issue names it
+    formula: str    # the math
+    numpy: str      # the NumPy expression numpy_values() runs
+    tf: str         # the TF op tf_values() runs (may span lines)
+    note: str       # what to notice
+
+
+LINKS = (
+    Link("Z", "logits", "Z = X W + b", "Z = X @ W + b", "Z = tf.matmul(X, W) + b",
+         "one score per class: D weights and 1 bias each"),
+    Link("S", "max-shift", "S = Z - max_c Z[:, c]   (row by row)",
+         "S = Z - Z.max(axis=1, keepdims=True)", "S = Z - tf.reduce_max(Z, axis=1, keepdims=True)",
+         "each row's max becomes 0, so exp(S) <= 1 never overflows (float32 exp overflows "
+         "above ~88.7); softmax(S) = softmax(Z)"),
+    Link("E", "exp", "E = exp(S)", "E = np.exp(S)", "E = tf.exp(S)",
+         "every entry in (0, 1]; the largest of each row is exactly 1"),
+    Link("P", "normalise", "P = E / sum_c E[:, c] = softmax(Z)",
+         "P = E / E.sum(axis=1, keepdims=True)", "P = tf.nn.softmax(Z)",
+         "each row sums to 1: the predicted distribution q; tf.nn.softmax does shift, exp "
+         "and normalise in one op"),
+    Link("logP", "log-softmax", "log P = S - log sum_c E[:, c]",
+         "logP = S - np.log(E.sum(axis=1, keepdims=True))", "logP = tf.nn.log_softmax(Z)",
+         "finite even where P underflows to 0 and log(P) would be -inf"),
+    Link("L", "cross-entropy", "L = -(1/N) sum_n log P[n, y_n]",
+         "L = -logP[np.arange(N), y].mean()",
+         "L = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(\n"
+         "        labels=tf.one_hot(y, C), logits=Z))",
+         "the seed's loss; guessing 1/C for every class would give log C"),
+    Link("dZ", "dL/dZ", "dL/dZ = (P - Y) / N,   Y = onehot(y)",
+         "dZ = (P - np.eye(C)[y]) / N", "dZ = tape.gradient(L, Z)   (autodiff)",
+         "rows sum to 0: the true class is pushed up, the others down"),
+    Link("dW", "dL/dW", "dL/dW = X^T dL/dZ", "dW = X.T @ dZ", "dW = tape.gradient(L, W)",
+         "a weight's gradient is its input times its class's dZ (rows shown: the "
+         "pixels with the largest gradient)"),
+    Link("db", "dL/db", "dL/db = sum_n dL/dZ[n, :]", "db = dZ.sum(axis=0)",
+         "db = tape.gradient(L, b)", "b is added to every row, so its gradient sums the rows"),
+    Link("W1", "SGD update of W", "W <- W - lr dL/dW", "W1 = W - lr * dW",
+         "opt = tf.compat.v1.train.GradientDescentOptimizer(lr)\n"
+         "opt.apply_gradients([(dW, W), (db, b)])", "a constant step, as in the seed"),
+    Link("b1", "SGD update of b", "b <- b - lr dL/db", "b1 = b - lr * db",
+         "(the same apply_gradients call)", "the bias moves against its gradient too"),
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    X: np.ndarray  # (N, D)
+    y: np.ndarray  # (N,) int class ids
+    params: Params
+    lr: float
+    about: str     # where X, y and the parameters came from (lines)
+
+
+def toy_example(lr: float = 0.01, dtype="float32") -> Example:
+    """2 examples, 2 features, 2 classes, chosen so that Z = [[1, 0], [2, -1]]: the first
+    example is right (class 0), the second wrong (true class 1, scores favour 0)."""
+    dt = np.dtype(dtype)
+    X = np.array([[1.0, 1.0], [2.0, 0.0]], dtype=dt)  # (N, D) = (2, 2)
+    W = np.array([[1.0, -0.5], [0.0, 0.5]], dtype=dt)  # (D, C) = (2, 2)
+    b = np.zeros(2, dtype=dt)  # (C,)
+    return Example(X, np.array([0, 1]), Params(W, b), lr,
+                   "toy: 2 examples, 2 features, 2 classes, small enough to check by hand;\n"
+                   "W chosen so that Z = [[1, 0], [2, -1]]; b starts at 0 as in the seed")
+
+
+def numpy_values(ex: Example) -> dict:
+    """Every link's value, computed by the NumPy expressions LINKS prints."""
+    X, y, (W, b), lr = ex.X, ex.y, ex.params, ex.lr
+    N, C = X.shape[0], W.shape[1]
+    Z = X @ W + b  # (N, C)
+    S = Z - Z.max(axis=1, keepdims=True)  # (N, C) exp cannot overflow
+    E = np.exp(S)  # (N, C)
+    P = E / E.sum(axis=1, keepdims=True)  # (N, C)
+    logP = S - np.log(E.sum(axis=1, keepdims=True))  # (N, C)
+    L = -logP[np.arange(N), y].mean()  # ()
+    dZ = (P - np.eye(C, dtype=Z.dtype)[y]) / N  # (N, C)
+    dW = X.T @ dZ  # (D, C)
+    db = dZ.sum(axis=0)  # (C,)
+    W1 = W - lr * dW  # (D, C)
+    b1 = b - lr * db  # (C,)
+    return dict(Z=Z, S=S, E=E, P=P, logP=logP, L=L, dZ=dZ, dW=dW, db=db, W1=W1, b1=b1)
+
+
+def tf_values(ex: Example) -> dict:
+    """Every link's value, computed by the TF ops LINKS prints (eager TensorFlow)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before the import: fewer log lines
+    import tensorflow as tf
+
+    C = ex.params.W.shape[1]
+    X = tf.constant(ex.X)
+    y = tf.constant(ex.y)
+    W = tf.Variable(ex.params.W)
+    b = tf.Variable(ex.params.b)
+    with tf.GradientTape() as tape:
+        Z = tf.matmul(X, W) + b
+        S = Z - tf.reduce_max(Z, axis=1, keepdims=True)
+        E = tf.exp(S)
+        P = tf.nn.softmax(Z)
+        logP = tf.nn.log_softmax(Z)
+        L = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(
+            labels=tf.one_hot(y, C, dtype=Z.dtype), logits=Z))
+    dZ, dW, db = tape.gradient(L, [Z, W, b])
+    out = dict(Z=Z, S=S, E=E, P=P, logP=logP, L=L, dZ=dZ, dW=dW, db=db)
+    out = {k: v.numpy() for k, v in out.items()}
+    opt = tf.compat.v1.train.GradientDescentOptimizer(ex.lr)  # the seed's optimizer
+    opt.apply_gradients([(dW, W), (db, b)])
+    out.update(W1=W.numpy(), b1=b.numpy())
+    return out
+
+
+@dataclass(frozen=True)
+class Step:
+    link: Link
+    np_value: np.ndarray
+    tf_value: np.ndarray | None  # None when TF did not run
+
+    @property
+    def max_diff(self) -> float | None:
+        if self.tf_value is None:
+            return None
+        return float(np.max(np.abs(np.asarray(self.np_value, np.float64) - self.tf_value)))
+
+
+def steps(ex: Example, *, use_tf: bool = True) -> list:
+    """The LINKS in order, each with its NumPy value and (use_tf) its TF value."""
+    npv = numpy_values(ex)
+    tfv = tf_values(ex) if use_tf else {}
+    return [Step(link, npv[link.key], tfv.get(link.key)) for link in LINKS]
+
+
+# --- printing, 80 columns ---------------------------------------------------------------------
+
+WIDTH = 80
+MAX_COLS = 5  # values shown per row
+MAX_ROWS = 3  # rows shown per array
+
+
+def _num(v) -> str:
+    return f" {float(v):>9.4g}"
+
+
+def _rows_to_show(a: np.ndarray, max_rows: int) -> list:
+    """Which rows of a 2-D array to print: all if few, else the ones with the largest entries
+    (for dW over 784 pixels the first rows are border pixels, always 0)."""
+    if a.shape[0] <= max_rows:
+        return list(range(a.shape[0]))
+    return sorted(np.argsort(-np.abs(a).max(axis=1), kind="stable")[:max_rows].tolist())
+
+
+def _value_lines(label: str, a, rows: list) -> list:
+    a = np.asarray(a)
+    head = f"    {label:<5} {str(a.shape):<9}"
+    if a.ndim == 0:
+        return [f"{head} {float(a):.7g}"]
+    if a.ndim == 1:
+        a, rows, names = a[None, :], [0], [""]
+    else:
+        names = [f"[{r}]" for r in rows]
+    more = " ..." if a.shape[1] > MAX_COLS else ""
+    out = []
+    for i, (r, name) in enumerate(zip(rows, names)):
+        vals = "".join(_num(v) for v in a[r, :MAX_COLS])
+        out.append(f"{head if i == 0 else ' ' * len(head)} {name:>5}{vals}{more}")
+    return out
+
+
+def format_step(i: int, step: Step, rows=None) -> str:
+    """One link as text. rows: which rows of a 2-D value to print (default _rows_to_show)."""
+    ln = step.link
+    a = np.asarray(step.np_value)
+    if rows is None:
+        rows = _rows_to_show(a, MAX_ROWS) if a.ndim == 2 else []
+    out = [f"{i:>2}. {ln.title}:  {ln.formula}"]
+    out += [f"    {'NumPy' if j == 0 else '':<7}{t}" for j, t in enumerate([ln.numpy])]
+    out += [f"    {'TF' if j == 0 else '':<7}{t}" for j, t in enumerate(ln.tf.split("\n"))]
+    out += _value_lines("NumPy", a, rows)
+    if step.tf_value is None:
+        out.append("    TF    (not run: --no-tf)")
+    else:
+        out += _value_lines("TF", step.tf_value, rows)
+        d = step.max_diff
+        out.append(f"    largest |NumPy - TF| = {d:.3g}" + ("  (identical)" if d == 0 else ""))
+    out += _wrap(f"why: {ln.note}", indent=4)
+    return "\n".join(out)
+
+
+def _wrap(text: str, indent: int) -> list:
+    return textwrap.wrap(text, WIDTH, initial_indent=" " * indent,
+                         subsequent_indent=" " * (indent + 5))
+
+
+def format_example(ex: Example) -> str:
+    N, D = ex.X.shape
+    C = ex.params.W.shape[1]
+    out = [f"One SGD step of softmax regression, in NumPy and TensorFlow ({ex.X.dtype})"]
+    for line in ex.about.split("\n"):
+        out += _wrap(line, indent=0)
+    out.append(f"N = {N} examples, D = {D} features, C = {C} classes, lr = {ex.lr:g}, "
+               f"y = {ex.y.tolist()}")
+    if D <= 4:
+        out += _value_lines("X", ex.X, list(range(N)))
+        out += _value_lines("W", ex.params.W, list(range(D)))
+        out += _value_lines("b", ex.params.b, [])
+    return "\n".join(out)
+
+
+def render(ex: Example, *, use_tf: bool = True) -> str:
+    """The whole explanation as text, every line at most 80 characters."""
+    parts = [format_example(ex)]
+    v = numpy_values(ex)
+    grad_rows = _rows_to_show(v["dW"], MAX_ROWS)  # W moves where its gradient is largest
+    for i, s in enumerate(steps(ex, use_tf=use_tf), start=1):
+        parts.append(format_step(i, s, grad_rows if s.link.key in ("dW", "W1") else None))
+    after = numpy_values(Example(ex.X, ex.y, Params(v["W1"], v["b1"]), ex.lr, ex.about))["L"]
+    parts.append(f"After the step the loss on these {ex.X.shape[0]} examples goes from "
+                 f"{float(v['L']):.6g} to {float(after):.6g}.")
+    return "\n\n".join(parts)
