@@ -11,6 +11,8 @@ from .errors import UsageError
 # name -> "module:function"
 BACKENDS = {
     "numpy": "softmax_parity.backends:train_numpy",
+    "tf-graph": "tf_softmax.graph:train",
+    "tf-function": "tf_softmax.function:train",
 }
 
 
