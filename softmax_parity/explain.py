@@ -59,8 +59,11 @@ LINKS = (
     Link("db", "dL/db", "dL/db = sum_n dL/dZ[n, :]", "db = dZ.sum(axis=0)",
          "db = tape.gradient(L, b)", "b is added to every row, so its gradient sums the rows"),
     Link("W1", "SGD update of W", "W <- W - lr dL/dW", "W1 = W - lr * dW",
-         "opt = tf.compat.v1.train.GradientDescentOptimizer(lr)\n"
-         "opt.apply_gradients([(dW, W), (db, b)])", "a constant step, as in the seed"),
+         "opt = tf.compat.v1.train.GradientDescentOptimizer(\n"
+         "          tf.constant(lr, W.dtype))\n"
+         "opt.apply_gradients([(dW, W), (db, b)])",
+         "a constant step, as in the seed; the seed's optimizer turns a bare Python float lr "
+         "into float32, so float64 runs pass lr as a float64 tensor"),
     Link("b1", "SGD update of b", "b <- b - lr dL/db", "b1 = b - lr * db",
          "(the same apply_gradients call)", "the bias moves against its gradient too"),
 )
@@ -126,7 +129,8 @@ def tf_values(ex: Example) -> dict:
     dZ, dW, db = tape.gradient(L, [Z, W, b])
     out = dict(Z=Z, S=S, E=E, P=P, logP=logP, L=L, dZ=dZ, dW=dW, db=db)
     out = {k: v.numpy() for k, v in out.items()}
-    opt = tf.compat.v1.train.GradientDescentOptimizer(ex.lr)  # the seed's optimizer
+    # the seed's optimizer; a bare float lr would become float32(lr) even for float64 W
+    opt = tf.compat.v1.train.GradientDescentOptimizer(tf.constant(ex.lr, W.dtype))
     opt.apply_gradients([(dW, W), (db, b)])
     out.update(W1=W.numpy(), b1=b.numpy())
     return out

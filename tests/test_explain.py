@@ -1,0 +1,126 @@
+"""softmax-parity explain: the numbers it prints are right, NumPy and TF agree, it reads in 80
+columns, and --no-tf stays clear of TensorFlow."""
+import json
+import math
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import numpy_softmax as ns
+from softmax_parity import explain
+from softmax_parity.cli import main
+
+# NumPy vs TF, same inputs, one step. float32: reductions may sum in another order and
+# oneDNN's exp may differ in the last bit: a few float32 ulps of values <= ~3 (eps 1.2e-7);
+# the design measured ~3e-7 relative on the gradients. float64: the same, in float64 ulps.
+TOL = {np.float32: 1e-6, np.float64: 1e-13}
+TITLES = ["logits", "max-shift", "exp", "normalise", "log-softmax", "cross-entropy", "dL/dZ",
+          "dL/dW", "dL/db", "SGD update of W", "SGD update of b"]
+DIFF = re.compile(r"largest \|NumPy - TF\| = (\S+)")
+
+
+def random_example(dtype, N=5, D=6, C=4, seed=3):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(N, D)).astype(dtype)
+    params = ns.Params(rng.normal(size=(D, C)).astype(dtype), rng.normal(size=C).astype(dtype))
+    return explain.Example(X, rng.integers(0, C, N), params, 0.1, "random")
+
+
+def test_toy_numbers_are_the_ones_worked_out_by_hand():
+    v = explain.numpy_values(explain.toy_example(lr=0.1, dtype="float64"))
+    e = math.e
+    p0, p1 = e / (e + 1), math.exp(2) / (math.exp(2) + math.exp(-1))  # P[0, 0], P[1, 0]
+    assert v["Z"].tolist() == [[1, 0], [2, -1]]
+    assert v["S"].tolist() == [[0, -1], [0, -3]]
+    assert v["E"] == pytest.approx(np.array([[1, 1 / e], [1, math.exp(-3)]]))
+    assert v["P"] == pytest.approx(np.array([[p0, 1 - p0], [p1, 1 - p1]]))
+    assert v["logP"] == pytest.approx(np.log([[p0, 1 - p0], [p1, 1 - p1]]))
+    assert float(v["L"]) == pytest.approx((math.log(1 + 1 / e) + math.log(1 + e ** 3)) / 2)
+    dZ = np.array([[p0 - 1, 1 - p0], [p1, -p1]]) / 2  # true classes 0 and 1
+    assert v["dZ"] == pytest.approx(dZ)
+    X = np.array([[1, 1], [2, 0]])
+    assert v["dW"] == pytest.approx(np.array([[dZ[0, 0] + 2 * dZ[1, 0], dZ[0, 1] + 2 * dZ[1, 1]],
+                                              [dZ[0, 0], dZ[0, 1]]]))
+    assert v["db"] == pytest.approx(dZ.sum(axis=0))
+    assert v["W1"] == pytest.approx(np.array([[1, -0.5], [0, 0.5]]) - 0.1 * X.T @ dZ)
+    assert v["b1"] == pytest.approx(-0.1 * dZ.sum(axis=0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_expressions_agree_with_the_numpy_reference(dtype):
+    ex = random_example(dtype)
+    v = explain.numpy_values(ex)
+    Z = ns.logits(ex.params, ex.X)
+    loss, grads = ns.loss_and_grads(ex.params, ex.X, ex.y)
+    step = ns.sgd_step(ex.params, grads, ex.lr)
+    tol = TOL[dtype]
+    for got, want in [(v["Z"], Z), (v["P"], ns.softmax(Z)), (v["logP"], ns.log_softmax(Z)),
+                      (v["L"], loss), (v["dZ"], ns.grad_logits(Z, ex.y)), (v["dW"], grads.W),
+                      (v["db"], grads.b), (v["W1"], step.W), (v["b1"], step.b)]:
+        assert np.asarray(got).dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_tf_op_agrees_with_its_numpy_expression(dtype):
+    for ex in (random_example(dtype), explain.toy_example(0.5, np.dtype(dtype).name)):
+        out = explain.steps(ex, use_tf=True)
+        assert [s.link.title for s in out] == TITLES
+        for s in out:
+            assert np.shape(s.tf_value) == np.shape(s.np_value), s.link.key
+            assert s.max_diff <= TOL[dtype] * max(1.0, float(np.max(np.abs(s.np_value)))), \
+                (s.link.key, s.max_diff)
+
+
+def test_render_shows_every_step_in_order_within_80_columns():
+    text = explain.render(explain.toy_example(), use_tf=True)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    heads = [line for line in lines if re.match(r"^ ?\d+\. ", line)]
+    assert [re.sub(r"^ ?\d+\. ([^:]+):.*", r"\1", h) for h in heads] == TITLES
+    assert len(DIFF.findall(text)) == len(TITLES)
+    for op in ("tf.matmul", "tf.reduce_max", "tf.exp", "tf.nn.softmax", "tf.nn.log_softmax",
+               "tf.nn.softmax_cross_entropy_with_logits", "tape.gradient",
+               "GradientDescentOptimizer"):
+        assert op in text
+    assert "1.680925" in text  # L = (log(1 + 1/e) + log(1 + e^3)) / 2 = 1.6809245...
+
+
+def test_no_tf_never_imports_tensorflow():
+    code = ("import sys; from softmax_parity.cli import main; rc = main(['explain', '--toy', "
+            "'--no-tf']); print('TF LOADED' if 'tensorflow' in sys.modules else 'no tf'); "
+            "sys.exit(rc)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().endswith("no tf")
+    assert r.stdout.count("(not run: --no-tf)") == len(TITLES)
+    assert "largest |NumPy - TF|" not in r.stdout
+
+
+def test_explain_on_mnist_shows_the_first_three_test_images(capsys):
+    assert main(["explain"]) == 0
+    text = capsys.readouterr().out
+    assert "y = [7, 2, 1]" in text  # the first three MNIST test labels
+    assert "(784, 10)" in text and "(3, 10)" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    diffs = [float(d) for d in DIFF.findall(text)]
+    assert len(diffs) == len(TITLES) and max(diffs) <= TOL[np.float32] * 3
+
+
+def test_explain_with_a_run_uses_its_parameters(tmp_path, capsys):
+    # all-zero parameters: every class gets 1/10, so the loss is log(10) = 2.302585
+    (tmp_path / "run.json").write_text(json.dumps({"backend": "numpy", "history": []}))
+    np.savez(tmp_path / "params.npz", W=np.zeros((784, 10), np.float32),
+             b=np.zeros(10, np.float32))
+    assert main(["explain", "--run", str(tmp_path), "--no-tf"]) == 0
+    text = capsys.readouterr().out
+    assert "trained, from" in text and "2.302585" in text
+
+
+def test_a_missing_run_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["explain", "--run", str(tmp_path / "nope"), "--no-tf"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no such folder" in err[0]
