@@ -1,12 +1,21 @@
 """Readers for the two file formats MNIST ships in: IDX (LeCun's, gzipped or not) and
 keras-style npz. They check everything before allocating: a header cannot make us reserve more
 memory than the file holds, and every failure is a DataError naming the file.
+
+Bounds, all checked before any array is made:
+  * a file, or a gzip stream once inflated, is at most MAX_BYTES (a gzip bomb stops there);
+  * an IDX header must match the data length exactly (2^31 claimed images in a 16-byte file
+    is refused on arithmetic, never allocated);
+  * an npz member's .npy header is read first: object dtypes (pickles) and anything but plain
+    numbers are refused, and shape x itemsize must equal the member's real length.
 """
 from __future__ import annotations
 
 import gzip
 import io
+import lzma
 import os
+import struct
 import zipfile
 import zlib
 
@@ -16,32 +25,41 @@ from .errors import DataError
 
 IDX_UBYTE = 0x08  # the only element type MNIST uses: unsigned byte
 MAX_ITEMS = 10_000_000  # far above any MNIST-like set (70,000); refuses absurd headers
+MAX_BYTES = 64 * 2**20  # the largest MNIST file, train images, unpacks to 47,040,016 bytes
 GZIP_MAGIC = b"\x1f\x8b"
+NPY_KINDS = "biuf"  # bool, signed and unsigned integers, floats: all an npz here may hold
 
 
 def _fix(path) -> str:
     return f"{path}: the file is corrupt; delete it and fetch the data again"
 
 
-def read_bytes(path, limit: int = 200 * 2**20) -> bytes:
-    """The file's bytes, gunzipped if it is gzip. Refuses to inflate past `limit` bytes."""
+def unpack(raw: bytes, path, limit: int = MAX_BYTES) -> bytes:
+    """`raw` itself, or its gunzipped content if it starts with the gzip magic. Inflates at
+    most `limit` + 1 bytes, so a small file cannot expand into gigabytes."""
+    if raw[:2] != GZIP_MAGIC:
+        return raw
     try:
-        with open(path, "rb") as f:
-            head = f.read(2)
-            f.seek(0)
-            if head != GZIP_MAGIC:
-                data = f.read(limit + 1)
-            else:
-                with gzip.GzipFile(fileobj=f) as g:
-                    data = g.read(limit + 1)
-    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as g:
+            data = g.read(limit + 1)  # stops at limit + 1 however much the stream holds
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as e:
         raise DataError(f"{path}: gzip stream is cut short or damaged ({e}); "
                         "delete it and fetch the data again") from None
-    except OSError as e:
-        raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
     if len(data) > limit:
         raise DataError(f"{path}: larger than {limit} bytes once unpacked; not an MNIST file")
     return data
+
+
+def read_bytes(path, limit: int = MAX_BYTES) -> bytes:
+    """The file's bytes, gunzipped if it is gzip. Refuses files or contents over `limit`."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(limit + 1)
+    except OSError as e:
+        raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
+    if len(raw) > limit:
+        raise DataError(f"{path}: larger than {limit} bytes; not an MNIST file")
+    return unpack(raw, path, limit)
 
 
 def parse_idx(data: bytes, path, expect_ndim: int) -> np.ndarray:
@@ -61,7 +79,9 @@ def parse_idx(data: bytes, path, expect_ndim: int) -> np.ndarray:
     if dims[0] > MAX_ITEMS or any(d > 4096 for d in dims[1:]):
         raise DataError(f"{path}: header claims shape {dims}, far beyond any MNIST-like set; "
                         "the file is corrupt or hostile")
-    want = int(np.prod(dims, dtype=np.int64))
+    want = 1
+    for d in dims:  # Python ints: exact whatever the header claims
+        want *= d
     have = len(data) - header
     if have != want:
         kind = "truncated" if have < want else "longer than its header says"
@@ -71,27 +91,102 @@ def parse_idx(data: bytes, path, expect_ndim: int) -> np.ndarray:
 
 
 def read_idx(path, expect_ndim: int) -> np.ndarray:
+    """An IDX file (gzipped or not) as a uint8 array of `expect_ndim` dims."""
     return parse_idx(read_bytes(path), path, expect_ndim)
+
+
+class _Counting:
+    """A read-only file wrapper that counts the bytes read (the .npy header's length)."""
+
+    def __init__(self, f):
+        self.f, self.n = f, 0
+
+    def read(self, size=-1) -> bytes:
+        b = self.f.read(size)
+        self.n += len(b)
+        return b
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where, limit: int) -> np.ndarray:
+    """One .npy member, header checked before the array is allocated."""
+    name = info.filename
+    if info.file_size > limit:
+        raise DataError(f"{where}: member {name} unpacks to {info.file_size} bytes, over the "
+                        f"{limit}-byte limit; not an MNIST file")
+    with zf.open(info) as raw:
+        f = _Counting(raw)
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise DataError(f"{where}: member {name} has .npy format {version}; "
+                            "only 1.0 and 2.0 are read")
+        if dtype.hasobject:
+            raise DataError(f"{where}: member {name} holds pickled Python objects; refused. "
+                            "Only plain numeric arrays are read")
+        if dtype.kind not in NPY_KINDS or dtype.names is not None or dtype.subdtype is not None:
+            raise DataError(f"{where}: member {name} has dtype {dtype}; refused. Only plain "
+                            "numeric arrays are read")
+        count = 1
+        for d in shape:  # Python ints: no overflow whatever the header claims
+            count *= d
+        nbytes = count * dtype.itemsize
+        have = info.file_size - f.n
+        if nbytes != have:
+            raise DataError(f"{where}: member {name} claims shape {shape} of {dtype} "
+                            f"({nbytes} bytes) but holds {have}; the file is corrupt or hostile")
+        buf = np.empty(nbytes, dtype=np.uint8)  # (nbytes,) no larger than the member itself
+        view, got = memoryview(buf), 0
+        while got < nbytes:
+            n = raw.readinto(view[got:])
+            if not n:
+                raise DataError(f"{where}: member {name} is cut short; delete the file and "
+                                "fetch the data again")
+            got += n
+    return buf.view(dtype).reshape(shape, order="F" if fortran else "C")
+
+
+# What a damaged or hostile zip can raise from zipfile, zlib/lzma/bz2 and numpy's header parser.
+_NPZ_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, KeyError,
+               ValueError, NotImplementedError, RuntimeError, struct.error, OverflowError,
+               SyntaxError, TypeError)
+
+
+def read_npz_arrays(source, where, keys, *, limit: int = MAX_BYTES) -> dict[str, np.ndarray]:
+    """The arrays `keys` of an npz (a path, or the file's bytes), never unpickling anything:
+    each member's .npy header is checked (plain numeric dtype, size matching its length)
+    before its array is allocated. Raises DataError naming `where` for anything else."""
+    if isinstance(source, (bytes, bytearray)):
+        source = io.BytesIO(source)
+    try:
+        with zipfile.ZipFile(source) as zf:
+            members = {i.filename: i for i in zf.infolist()}
+            missing = [k for k in keys if k + ".npy" not in members]
+            if missing:
+                raise DataError(f"{where}: npz lacks {', '.join(missing)}; expected "
+                                f"{', '.join(keys)}")
+            return {k: _read_member(zf, members[k + ".npy"], where, limit) for k in keys}
+    except DataError:
+        raise
+    except FileNotFoundError:
+        raise DataError(f"{where}: no such file") from None
+    except _NPZ_ERRORS as e:
+        raise DataError(f"{where}: not a readable npz ({type(e).__name__}: {e}); delete it "
+                        "and fetch again") from None
 
 
 def read_npz(path) -> dict[str, np.ndarray]:
     """A keras-style mnist.npz: x_train (N, 28, 28), y_train (N,), x_test, y_test, all uint8
-    (labels may be any integer type). Never unpickles: allow_pickle=False."""
+    (labels may be any integer type). Never unpickles (see read_npz_arrays)."""
     keys = ("x_train", "y_train", "x_test", "y_test")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            missing = [k for k in keys if k not in z.files]
-            if missing:
-                raise DataError(f"{path}: npz lacks {', '.join(missing)}; expected the keras "
-                                "mnist.npz layout (x_train, y_train, x_test, y_test)")
-            out = {k: z[k] for k in keys}
-    except DataError:
+        return read_npz_arrays(path, path, keys)
+    except DataError as e:
+        if "npz lacks" in str(e):
+            raise DataError(f"{e} (the keras mnist.npz layout)") from None
         raise
-    except ValueError as e:  # pickled object arrays land here with allow_pickle=False
-        raise DataError(f"{path}: refused: {e}. Only plain numeric arrays are read") from None
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as e:
-        raise DataError(f"{path}: not a readable npz ({e}); delete it and fetch again") from None
-    return out
 
 
 def check_arrays(arrs: dict[str, np.ndarray], where) -> dict[str, np.ndarray]:

@@ -165,6 +165,24 @@ def _idx_tmp(data: bytes) -> str:
     return tmp
 
 
+def _remove_stale_temps(folder, older_than: float = 3600.0) -> None:
+    """Delete temporary files a killed writer left in the cache folder (atomic_write's
+    .tmp-*.part). Only old ones: a younger one may belong to a fetch running right now."""
+    import time
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(".tmp-") and name.endswith(".part"):
+            p = os.path.join(folder, name)
+            try:
+                if time.time() - os.path.getmtime(p) > older_than:
+                    os.unlink(p)
+            except OSError:
+                pass
+
+
 def _log(msg: str, quiet: bool) -> None:
     if not quiet:
         import sys
@@ -193,7 +211,13 @@ def fetch(name: str = "mnist", *, path=None, cache_dir=None, download: bool = Tr
         except DataError as e:
             problem = f"is unreadable ({e})"
         _log(f"cache file {cache} {problem}; removing it and fetching again", quiet)
-        os.unlink(cache)
+        try:
+            os.unlink(cache)
+        except FileNotFoundError:  # another process removed it first
+            pass
+        except OSError as e:
+            raise DataError(f"cache file {cache} {problem} and cannot be removed "
+                            f"({e.strerror}); delete it by hand") from None
     if not download:
         raise DataError(f"{name} is not in the cache ({cache}) and downloading is off; "
                         "run `softmax-parity data` or give --data-dir")
@@ -210,6 +234,7 @@ def fetch(name: str = "mnist", *, path=None, cache_dir=None, download: bool = Tr
             errors.append(f"{where}: content SHA-256 mismatch")
             _log("  failed: content SHA-256 mismatch; trying the next source", quiet)
             continue
+        _remove_stale_temps(os.path.dirname(cache))
         _fetch.atomic_write(cache, _idx.npz_bytes(arrs))
         return arrs, where, cache
     raise DataError(f"could not get {name} from any source ({'; '.join(errors)}); "

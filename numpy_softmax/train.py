@@ -62,19 +62,60 @@ class EpochRecord:
 
 
 @dataclass(frozen=True)
+class Position:
+    """A point between two SGD steps, where a run can stop and later resume bit-identically.
+
+    epoch: the epoch under way (= the number of epochs completed); step: its first step not
+    yet taken (0 = the epoch has not begun); loss_sum: that epoch's step losses so far, added
+    in step order (the epoch's mean is finished from it); seconds: its SGD time so far.
+    Nothing else is needed: the shuffle is epoch_order(n, config, epoch), a pure function of
+    (seed, epoch), and the init is drawn once from default_rng(seed)."""
+
+    epoch: int = 0
+    step: int = 0
+    loss_sum: float = 0.0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class TrainResult:
     params: Params
     history: tuple  # of EpochRecord
     config: TrainConfig
+    stopped_at: Position | None = None  # where should_stop() ended the run; None: it ran out
+
+
+# A step whose mean loss exceeds DIVERGED_LOSS_FACTOR * ln(C) counts as divergence. ln(C) is
+# the loss of a uniform guess; 100 x that (230 for C = 10) means the true class gets
+# probability e^-230 on average: logit margins in the hundreds, the wrong way. This model's
+# gradient is bounded (|dL/dW| <= max |x|), so a step that is too large never reaches inf in
+# float32: on MNIST at lr 1e4 the step losses swing up to ~7e4 and stay finite for 30 epochs
+# (measured; they scale with lr: ~57 at lr 10, ~700 at lr 100). NaN/inf alone would never fire.
+DIVERGED_LOSS_FACTOR = 100.0
+
+
+def loss_limit(n_classes: int) -> float:
+    """The largest step loss that does not count as divergence: DIVERGED_LOSS_FACTOR * ln(C)."""
+    return DIVERGED_LOSS_FACTOR * math.log(n_classes)
 
 
 class DivergenceError(RuntimeError):
-    """The loss or the parameters stopped being finite."""
+    """The loss or the parameters stopped being finite, or the loss blew past loss_limit(C)."""
 
-    def __init__(self, epoch: int, step: int, lr: float):
-        self.epoch, self.step = epoch, step
-        super().__init__(f"training diverged at epoch {epoch}, step {step}: the loss is NaN or "
-                         f"inf; try a smaller learning rate than {lr:g}")
+    def __init__(self, epoch: int, step: int, lr: float, reason: str = "the loss is NaN or inf"):
+        self.epoch, self.step, self.lr, self.reason = epoch, step, lr, reason
+        super().__init__(f"training diverged at epoch {epoch}, step {step}: {reason}; try a "
+                         f"smaller learning rate than {lr:g}")
+
+
+def check_loss(loss: float, epoch: int, step: int, lr: float, limit: float) -> None:
+    """Raise DivergenceError unless `loss` is finite and <= limit (see loss_limit). One
+    comparison per step: what an epoch function calls to stop at the first bad step."""
+    if not loss <= limit:  # also true for NaN: NaN <= x is False
+        reason = ("the loss is NaN or inf" if not math.isfinite(loss) else
+                  f"the loss reached {loss:.4g}, over the limit {limit:.4g} = "
+                  f"{DIVERGED_LOSS_FACTOR:g} x ln(C), far worse than guessing")
+        raise DivergenceError(epoch, step, lr, reason)
 
 
 def steps_per_epoch(n: int, config: TrainConfig) -> int:
@@ -111,18 +152,20 @@ def sgd_epoch(params: Params, X: np.ndarray, y: np.ndarray, order: np.ndarray,
 
     Returns (params, losses, stopped): the new Params, the list of the steps' losses (floats,
     in order) and whether should_stop() asked to stop early (checked after every step, so a
-    stop always falls between two whole steps). Raises DivergenceError on a NaN/inf loss.
+    stop always falls between two whole steps). Raises DivergenceError on a NaN/inf loss or
+    one over loss_limit(C) (check_loss), before that step's update.
     """
     B = config.batch_size
     n_steps = steps_per_epoch(order.shape[0], config)
+    limit = loss_limit(params.W.shape[1])
     losses = []
     for step in range(first_step, n_steps):
         idx = order[step * B:(step + 1) * B]  # (B,)
         loss, grads = _loss_and_grads(params, X[idx], "ids", y[idx])
-        if not np.isfinite(loss):
-            raise DivergenceError(epoch, step, config.lr)
+        loss = float(loss)
+        check_loss(loss, epoch, step, config.lr, limit)
         params = sgd_step(params, grads, config.lr)
-        losses.append(float(loss))
+        losses.append(loss)
         if on_step is not None:
             on_step(epoch, step, n_steps)
         if should_stop is not None and step + 1 < n_steps and should_stop():
@@ -133,7 +176,10 @@ def sgd_epoch(params: Params, X: np.ndarray, y: np.ndarray, order: np.ndarray,
 def prepare(X, y, config: TrainConfig, params: Params | None = None, X_val=None, y_val=None):
     """Validate and convert training inputs once; returns (X, y_ids, params, X_val, y_val)."""
     dtype = np.dtype(config.dtype)
-    X = _validate.float_array("X", X, 2).astype(dtype, copy=False)  # (N, D)
+    from .fast import ScaledRows  # uint8 pixels read as float rows, batch by batch
+    if not isinstance(X, ScaledRows):
+        X = _validate.float_array("X", X, 2)
+    X = X.astype(dtype, copy=False)  # (N, D)
     N, D = X.shape
     y_arr = np.asarray(y)
     if params is None:
@@ -162,33 +208,64 @@ def train(X, y, config: TrainConfig = TrainConfig(), *, params: Params | None = 
           X_val=None, y_val=None, start_epoch: int = 0, history=(),
           on_step: Callable[[int, int, int], None] | None = None,
           on_epoch: Callable[[EpochRecord, Params], None] | None = None,
-          epoch_fn=sgd_epoch) -> TrainResult:
+          epoch_fn=sgd_epoch, resume: Position | None = None,
+          should_stop: Callable[[], bool] | None = None) -> TrainResult:
     """Minibatch SGD on mean cross-entropy, the readable reference.
 
     Each step: Xb, yb = the next batch (B, D), (B,); loss, grads = loss_and_grads(params, Xb,
     yb); params = params - lr * grads. Shapes: X (N, D), y (N,) int labels in [0, C).
+    X may be a numpy_softmax.fast.ScaledRows (uint8 pixels read as float rows per batch).
     params defaults to init_params(D, C, seed=config.seed, stddev=config.init_stddev).
-    start_epoch/history continue an earlier run (epochs counts the total, not the new ones).
-    on_step(epoch, step, n_steps) and on_epoch(record, params) report progress. epoch_fn runs
-    one epoch (default sgd_epoch; a faster one must give the same numbers).
-    Raises DivergenceError as soon as a loss is NaN or inf.
+    start_epoch/history continue an earlier run (epochs counts the total, not the new ones);
+    resume=Position(epoch, step, loss_sum, seconds) continues one stopped between two steps of
+    an epoch (it replaces start_epoch). With the params, history and Position of a stopped run,
+    the result is bit-identical to a run that never stopped.
+    on_step(epoch, step, n_steps) and on_epoch(record, params) report progress; should_stop()
+    is asked after every step: when it says True the run ends between two steps and the result
+    carries stopped_at, the Position to resume from. epoch_fn runs one epoch (default
+    sgd_epoch; a faster one must give the same numbers).
+    Raises DivergenceError as soon as a loss is NaN, inf or over loss_limit(C), or the
+    parameters stop being finite; on_epoch never sees non-finite numbers.
     """
     X, y_ids, params, X_val, y_val = prepare(X, y, config, params, X_val, y_val)
     N = X.shape[0]
+    n_steps = steps_per_epoch(N, config)
+    pos = Position(start_epoch) if resume is None else resume
+    if not (0 <= pos.step < n_steps and pos.epoch >= 0 and math.isfinite(pos.loss_sum)):
+        raise InputError(f"cannot resume at {pos}: need epoch >= 0, 0 <= step < {n_steps} "
+                         "steps per epoch and a finite loss_sum")
+    limit = loss_limit(params.W.shape[1])
     history = list(history)
-    for epoch in range(start_epoch, config.epochs):
+    for epoch in range(pos.epoch, config.epochs):
+        first, total, before = (pos.step, pos.loss_sum, pos.seconds) if epoch == pos.epoch \
+            else (0, 0.0, 0.0)
         t0 = time.perf_counter()
-        params, losses, _ = epoch_fn(params, X, y_ids, epoch_order(N, config, epoch), config,
-                                     epoch=epoch, on_step=on_step)
-        seconds = time.perf_counter() - t0
-        if not (np.all(np.isfinite(params.W)) and np.all(np.isfinite(params.b))):
-            raise DivergenceError(epoch, len(losses) - 1, config.lr)
-        val = _accuracy(params, X_val, y_val) if X_val is not None else None
-        total = 0.0
+        params, losses, stopped = epoch_fn(params, X, y_ids, epoch_order(N, config, epoch),
+                                           config, epoch=epoch, first_step=first,
+                                           on_step=on_step, should_stop=should_stop)
+        seconds = before + time.perf_counter() - t0
+        _check_epoch(params, losses, epoch, first, config.lr, limit)
         for v in losses:  # summed in step order, as the seed's avg_cost += c / total_batch
             total += v
-        rec = EpochRecord(epoch, total / len(losses), val, seconds)
+        done = first + len(losses)  # steps of this epoch taken so far
+        if stopped and done < n_steps:
+            return TrainResult(params, tuple(history), config,
+                               Position(epoch, done, total, seconds))
+        val = _accuracy(params, X_val, y_val) if X_val is not None else None
+        rec = EpochRecord(epoch, total / done, val, seconds)
         history.append(rec)
         if on_epoch is not None:
             on_epoch(rec, params)
+        if should_stop is not None and epoch + 1 < config.epochs and should_stop():
+            return TrainResult(params, tuple(history), config, Position(epoch + 1))
     return TrainResult(params, tuple(history), config)
+
+
+def _check_epoch(params: Params, losses, epoch: int, first: int, lr: float, limit: float):
+    """The divergence guard after an epoch function returns, whatever it checked itself: every
+    loss finite and <= limit, the parameters finite. Costs one pass over W per epoch."""
+    for i, v in enumerate(losses):
+        check_loss(v, epoch, first + i, lr, limit)
+    if not (np.all(np.isfinite(params.W)) and np.all(np.isfinite(params.b))):
+        raise DivergenceError(epoch, first + len(losses) - 1, lr,
+                              "the parameters hold NaN or inf")
