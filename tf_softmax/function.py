@@ -16,7 +16,7 @@ import numpy as np
 from numpy_softmax import DivergenceError, Params, TrainConfig, TrainResult
 from numpy_softmax.train import prepare, steps_per_epoch
 
-from ._loop import train_loop
+from .loop import train_loop
 from ._tf import tf
 from .ops import _cross_entropy, _logits
 

@@ -23,7 +23,7 @@ from numpy_softmax.model import check_inputs
 from numpy_softmax.ops import _onehot
 from numpy_softmax.train import prepare, steps_per_epoch
 
-from ._loop import train_loop
+from .loop import train_loop
 from ._tf import tf
 
 v1 = tf.compat.v1

@@ -1,0 +1,186 @@
+"""NumPy and TensorFlow trained in lockstep, and how far apart they drift.
+
+Lockstep: every backend starts from the same Params (numpy_softmax.init_params) and takes each
+epoch's batches in the same order (numpy_softmax.epoch_order, a pure function of seed and
+epoch). The epochs are interleaved, NumPy's epoch e, then each TF backend's epoch e, so the
+divergence is measured after every epoch without keeping all parameters around.
+
+Dimensions: D features, C classes.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from numpy_softmax import Params, TrainConfig, logits, sgd_epoch
+from numpy_softmax.train import prepare
+
+from . import tensorboard
+from .tolerances import Tolerances
+
+TF_BACKENDS = ("tf-graph", "tf-function")
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """How far one TF backend is from NumPy after one epoch."""
+
+    epoch: int
+    loss_rel: float   # |L_numpy - L_tf| / |L_numpy|, the epoch's mean losses
+    W_max_abs: float  # max |W_numpy - W_tf|  over the (D, C) entries
+    W_max_rel: float  # W_max_abs / max |W_numpy|
+    b_max_abs: float  # max |b_numpy - b_tf|  over the (C,) entries
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str      # a field of Tolerances
+    value: float
+    limit: float
+    ok: bool
+
+
+@dataclass
+class CompareResult:
+    config: TrainConfig
+    backends: tuple                                  # ("numpy", tf name, ...)
+    history: dict = field(default_factory=dict)      # name -> [EpochRecord]
+    divergence: dict = field(default_factory=dict)   # tf name -> [Divergence]
+    params: dict = field(default_factory=dict)       # name -> final Params
+    predictions: dict = field(default_factory=dict)  # name -> (N_test,) int argmax
+    test_accuracy: dict = field(default_factory=dict)
+    total_seconds: float = 0.0
+
+    def differing(self, tf_name: str) -> int:
+        """How many test predictions of tf_name differ from NumPy's."""
+        return int(np.sum(self.predictions["numpy"] != self.predictions[tf_name]))
+
+
+class NumpyStepper:
+    """The reference's own epoch (numpy_softmax.sgd_epoch) behind the stepper interface of
+    tf_softmax.loop, so NumPy's epochs are recorded by exactly the same code as TF's."""
+
+    def __init__(self, X, y, config: TrainConfig, params: Params):
+        self.X, self.y, self.config, self.n_train = X, y, config, X.shape[0]
+        self._params = params
+
+    def epoch(self, order, epoch: int, on_step=None) -> list:
+        self._params, losses, _ = sgd_epoch(self._params, self.X, self.y, order, self.config,
+                                            epoch=epoch, on_step=on_step)
+        return losses
+
+    def params(self) -> Params:
+        return self._params
+
+    def predict(self, X) -> np.ndarray:
+        return np.argmax(logits(self._params, X), axis=1)  # (N,)
+
+    def close(self) -> None:
+        pass
+
+
+def _tf_stepper(name: str, X, y, config: TrainConfig, params: Params, logdir):
+    if name == "tf-graph":
+        from tf_softmax.graph import GraphStepper
+        return GraphStepper(X, y, config, params=params, logdir=logdir)
+    from tf_softmax.function import FunctionStepper
+    return FunctionStepper(X, y, config, params=params)
+
+
+def divergence(epoch: int, rec_np, rec_tf, p_np: Params, p_tf: Params) -> Divergence:
+    dW = np.abs(p_np.W.astype(np.float64) - p_tf.W)  # (D, C), in float64: no rounding here
+    W_abs = float(dW.max())
+    return Divergence(
+        epoch=epoch,
+        loss_rel=abs(rec_np.loss - rec_tf.loss) / abs(rec_np.loss),
+        W_max_abs=W_abs,
+        W_max_rel=W_abs / float(np.abs(p_np.W).max()),
+        b_max_abs=float(np.abs(p_np.b.astype(np.float64) - p_tf.b).max()))
+
+
+def lockstep(data, config: TrainConfig, tf_backends=("tf-graph",), *, logdir=None,
+             on_step=None, on_epoch=None) -> CompareResult:
+    """Train NumPy and each of tf_backends on data.train in lockstep, score each on
+    data.validation every epoch and on data.test at the end.
+
+    on_step(name, epoch, step, n_steps) reports progress; on_epoch(epoch, records, divs) gets
+    {name: EpochRecord} and {tf name: Divergence} after every epoch. With logdir, each backend
+    writes its scalars to logdir/<name> (tensorboard.run_dir), the TF ones with the
+    divergence, and tf-graph its graph. Raises DivergenceError if any backend diverges.
+    """
+    from tf_softmax.loop import run_epoch
+    for name in tf_backends:
+        if name not in TF_BACKENDS:
+            raise ValueError(f"unknown TF backend {name!r}")
+    X, y, params, X_val, y_val = prepare(data.train.images, data.train.labels, config,
+                                         None, data.validation.images, data.validation.labels)
+    names = ("numpy",) + tuple(tf_backends)
+    result = CompareResult(config, names)
+    writers = {}
+    steppers = {}
+    t0 = time.perf_counter()
+    try:
+        if logdir is not None:
+            writers = {n: tensorboard.ScalarWriter(tensorboard.run_dir(logdir, n)) for n in names}
+        steppers["numpy"] = NumpyStepper(X, y, config, params)
+        for n in tf_backends:
+            steppers[n] = _tf_stepper(n, X, y, config, params,
+                                      tensorboard.run_dir(logdir, n) if logdir else None)
+        for n in names:
+            result.history[n] = []
+        for n in tf_backends:
+            result.divergence[n] = []
+        for epoch in range(config.epochs):
+            records, state = {}, {}
+            for n in names:
+                step_fn = None if on_step is None else \
+                    (lambda e, s, k, n=n: on_step(n, e, s, k))
+                records[n], state[n] = run_epoch(steppers[n], epoch, X_val=X_val, y_val=y_val,
+                                                 on_step=step_fn)
+                result.history[n].append(records[n])
+            divs = {n: divergence(epoch, records["numpy"], records[n], state["numpy"], state[n])
+                    for n in tf_backends}
+            for n in tf_backends:
+                result.divergence[n].append(divs[n])
+            for n, w in writers.items():
+                scalars = tensorboard.epoch_scalars(records[n])
+                if n in divs:
+                    scalars.update(tensorboard.divergence_scalars(divs[n]))
+                w.scalars(epoch, scalars)
+            if on_epoch is not None:
+                on_epoch(epoch, records, divs)
+        result.total_seconds = time.perf_counter() - t0
+        X_test = data.test.images.astype(X.dtype, copy=False)  # (N_test, D)
+        for n in names:
+            result.params[n] = steppers[n].params()
+            result.predictions[n] = np.asarray(steppers[n].predict(X_test), dtype=np.int64)
+            result.test_accuracy[n] = float(np.mean(result.predictions[n] == data.test.labels))
+    finally:
+        for s in steppers.values():
+            s.close()
+        for w in writers.values():
+            w.close()
+    return result
+
+
+def verdict(result: CompareResult, tf_name: str, tol: Tolerances) -> list[Check]:
+    """The checks of one TF backend against NumPy, each against its tolerance."""
+    divs = result.divergence[tf_name]
+    p_np, p_tf = result.params["numpy"], result.params[tf_name]
+    W_abs = float(np.abs(p_np.W.astype(np.float64) - p_tf.W).max())
+    W_rel = W_abs / float(np.abs(p_np.W).max())
+    n_test = result.predictions["numpy"].shape[0]
+    correct = {n: round(result.test_accuracy[n] * n_test) for n in ("numpy", tf_name)}
+    acc = abs(correct["numpy"] - correct[tf_name]) / n_test  # from counts: no float residue
+    checks = [
+        ("loss_rel", max((d.loss_rel for d in divs), default=0.0), tol.loss_rel),
+        ("W_rel", W_rel, tol.W_rel),
+    ]
+    if tol.W_abs is not None:
+        checks.append(("W_abs", W_abs, tol.W_abs))
+    checks += [("test_accuracy", acc, tol.test_accuracy),
+               ("test_predictions", result.differing(tf_name), tol.test_predictions)]
+    # 1e-9 relative slack only so that 2/10000 <= 0.0002 holds despite binary fractions
+    return [Check(name, value, limit, value <= limit * (1 + 1e-9)) for name, value, limit in checks]
