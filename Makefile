@@ -1,4 +1,4 @@
-# make run   : set up .venv, fetch MNIST, run the main job
+# make run   : set up .venv, fetch MNIST, run the main job (compare NumPy with TF in lockstep)
 # make test  : set up .venv, fetch MNIST, run the whole test suite
 # Needs only Python >= 3.10 with venv and pip; everything else is installed here.
 PYTHON ?= python3
@@ -22,7 +22,7 @@ data: $(STAMP)
 	$(BIN)/softmax-parity data
 
 run: data
-	$(BIN)/softmax-parity train --out runs/latest
+	$(BIN)/softmax-parity compare --out runs/latest --logdir runs/latest/tensorboard
 
 test: data
 	$(BIN)/python -m pytest -q

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from numpy_softmax import DivergenceError, Params, TrainConfig, TrainResult
-from numpy_softmax.train import prepare, steps_per_epoch
+from numpy_softmax import Params, TrainConfig, TrainResult
+from numpy_softmax.train import check_loss, loss_limit, prepare, steps_per_epoch
 
 from .loop import train_loop
 from ._tf import tf
@@ -29,6 +29,7 @@ class FunctionStepper:
         self.X, self.y, p, _, _ = prepare(X, y, config, params)
         self.config, self.n_train = config, self.X.shape[0]
         D, C = p.W.shape
+        self.n_classes = C
         dt = tf.as_dtype(self.X.dtype)
         self.W = tf.Variable(p.W, name="W")  # (D, C)
         self.b = tf.Variable(p.b, name="b")  # (C,)
@@ -52,12 +53,12 @@ class FunctionStepper:
     def epoch(self, order, epoch: int, on_step=None) -> list:
         B = self.config.batch_size
         n_steps = steps_per_epoch(order.shape[0], self.config)
+        limit = loss_limit(self.n_classes)  # numpy_softmax's divergence guard, step by step
         losses = []
         for step in range(n_steps):
             idx = order[step * B:(step + 1) * B]  # (B,)
-            c = float(self._step(self.X[idx], self.y[idx]))
-            if not np.isfinite(c):
-                raise DivergenceError(epoch, step, self.config.lr)
+            c = float(self._step(self.X[idx], self.y[idx]))  # the loss before the step
+            check_loss(c, epoch, step, self.config.lr, limit)
             losses.append(c)
             if on_step is not None:
                 on_step(epoch, step, n_steps)
@@ -79,7 +80,8 @@ def train(X, y, config: TrainConfig = TrainConfig(), *, params: Params | None = 
     numpy_softmax.init_params with the config's seed) and in numpy_softmax.epoch_order: the
     same minibatches as the NumPy reference. logdir is accepted for the common backend
     signature; the scalars are written by the caller (softmax_parity.tensorboard). Returns a
-    numpy_softmax.TrainResult; raises DivergenceError on a NaN/inf loss."""
+    numpy_softmax.TrainResult; raises DivergenceError as numpy_softmax.train does (NaN, inf
+    or runaway loss)."""
     X, y, params, X_val, y_val = prepare(X, y, config, params, X_val, y_val)
     stepper = FunctionStepper(X, y, config, params=params)
     return train_loop(stepper, X_val=X_val, y_val=y_val, on_step=on_step, on_epoch=on_epoch)

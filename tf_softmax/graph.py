@@ -18,10 +18,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from numpy_softmax import DivergenceError, Params, TrainConfig, TrainResult
+from numpy_softmax import Params, TrainConfig, TrainResult
 from numpy_softmax.model import check_inputs
 from numpy_softmax.ops import _onehot
-from numpy_softmax.train import prepare, steps_per_epoch
+from numpy_softmax.train import check_loss, loss_limit, prepare, steps_per_epoch
 
 from .loop import train_loop
 from ._tf import tf
@@ -130,6 +130,7 @@ class GraphStepper:
         self.X, self.y, p, _, _ = prepare(X, y, config, params)
         self.config, self.n_train = config, self.X.shape[0]
         D, C = p.W.shape
+        self.n_classes = C
         self.Y = _onehot(self.y, C, self.X.dtype)  # (N, C) the seed fed one-hot labels
         self.model = build(D, C, self.X.dtype, "probs", lr=config.lr)
         if logdir is not None:
@@ -139,13 +140,13 @@ class GraphStepper:
     def epoch(self, order, epoch: int, on_step=None) -> list:
         m, B = self.model, self.config.batch_size
         n_steps = steps_per_epoch(order.shape[0], self.config)
+        limit = loss_limit(self.n_classes)  # numpy_softmax's divergence guard, step by step
         losses = []
         for step in range(n_steps):
             idx = order[step * B:(step + 1) * B]  # (B,)
             c, _ = self.sess.run([m.loss, m.train_op],
                                  feed_dict={m.X: self.X[idx], m.labels: self.Y[idx]})
-            if not np.isfinite(c):  # c is the loss before this step's update
-                raise DivergenceError(epoch, step, self.config.lr)
+            check_loss(c, epoch, step, self.config.lr, limit)  # c: the loss before the step
             losses.append(float(c))
             if on_step is not None:
                 on_step(epoch, step, n_steps)
@@ -169,7 +170,7 @@ def train(X, y, config: TrainConfig = TrainConfig(), *, params: Params | None = 
     from `params` (default numpy_softmax.init_params with the config's seed) and taking each
     epoch's batches in numpy_softmax.epoch_order: the same minibatches as the NumPy reference.
     With logdir, the graph is written there for TensorBoard. Returns a numpy_softmax.TrainResult;
-    raises DivergenceError on a NaN/inf loss."""
+    raises DivergenceError as numpy_softmax.train does (NaN, inf or runaway loss)."""
     X, y, params, X_val, y_val = prepare(X, y, config, params, X_val, y_val)
     stepper = GraphStepper(X, y, config, params=params, logdir=logdir)
     try:

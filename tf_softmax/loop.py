@@ -19,21 +19,21 @@ import time
 
 import numpy as np
 
-from numpy_softmax import DivergenceError, EpochRecord, TrainResult
-from numpy_softmax.train import epoch_order
+from numpy_softmax import EpochRecord, TrainResult
+from numpy_softmax.train import _check_epoch, epoch_order, loss_limit
 
 
 def run_epoch(stepper, epoch: int, *, X_val=None, y_val=None, on_step=None):
     """One epoch of SGD in the seed's batch order for `epoch`; returns (EpochRecord, Params).
-    Raises DivergenceError if a loss or a parameter stops being finite."""
+    Raises DivergenceError as numpy_softmax.train does: a loss NaN, inf or over loss_limit(C),
+    or a parameter not finite."""
     config = stepper.config
     order = epoch_order(stepper.n_train, config, epoch)  # (N,)
     t0 = time.perf_counter()
     losses = stepper.epoch(order, epoch, on_step)
     seconds = time.perf_counter() - t0  # the SGD steps only, evaluation excluded
     params = stepper.params()
-    if not (np.all(np.isfinite(params.W)) and np.all(np.isfinite(params.b))):
-        raise DivergenceError(epoch, len(losses) - 1, config.lr)
+    _check_epoch(params, losses, epoch, 0, config.lr, loss_limit(params.W.shape[1]))
     val = None
     if X_val is not None:
         val = float(np.mean(stepper.predict(X_val) == y_val))
