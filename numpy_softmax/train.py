@@ -234,6 +234,9 @@ def train(X, y, config: TrainConfig = TrainConfig(), *, params: Params | None = 
     if not (0 <= pos.step < n_steps and pos.epoch >= 0 and math.isfinite(pos.loss_sum)):
         raise InputError(f"cannot resume at {pos}: need epoch >= 0, 0 <= step < {n_steps} "
                          "steps per epoch and a finite loss_sum")
+    if pos.step > 0 and pos.epoch >= config.epochs:
+        raise InputError(f"the run stopped inside epoch {pos.epoch}; epochs must be at least "
+                         f"{pos.epoch + 1} to finish it, got {config.epochs}")
     limit = loss_limit(params.W.shape[1])
     history = list(history)
     for epoch in range(pos.epoch, config.epochs):

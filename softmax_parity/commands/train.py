@@ -42,9 +42,13 @@ def run(args) -> int:
     config = common.config_from_args(args)
     out = common.check_out_dir(args.out) if args.out else None
     train_fn = backends.get(args.backend)
+    ckpts = _Checkpoints(args, config, train_fn)  # --checkpoint-dir, --resume
+    config = ckpts.config  # a resumed run keeps its checkpoint's config
     data = common.load_data(args, quiet=args.quiet)
     common.say(args, f"{data.name}: {len(data.train)} train, {len(data.validation)} validation, "
                      f"{len(data.test)} test images ({data.source})")
+    ckpts.check_data(data)  # a checkpoint resumes only on the data it was trained on
+    stop = _StopOnCtrlC(train_fn)  # Ctrl-C: finish the step, save, exit 130
     bar = common.progress(args, "epoch 0", 0)
     run_dir = tb_writer = None
     if args.logdir is not None:
@@ -53,7 +57,7 @@ def run(args) -> int:
         tb_writer = tensorboard.ScalarWriter(run_dir)
 
     def on_step(epoch, step, n_steps):
-        if step == 0:
+        if step == 0 or not bar.total:
             bar.reset(total=n_steps)
             bar.set_description(f"epoch {epoch}")
         bar.update(1)
@@ -66,17 +70,25 @@ def run(args) -> int:
             tb_writer.scalars(rec.epoch, tensorboard.epoch_scalars(rec))
         common.say(args, f"Epoch {rec.epoch}  average loss: {rec.loss:3.5f}{val}"
                          f"   ({rec.seconds:.2f} s)")
+        ckpts.epoch_done(rec, params)
 
     t0 = time.perf_counter()
     try:
-        result = train_fn(data.train.images, data.train.labels, config,
-                          X_val=data.validation.images, y_val=data.validation.labels,
-                          on_step=on_step, on_epoch=on_epoch, logdir=run_dir)
+        with stop:
+            result = train_fn(data.train.images, data.train.labels, config,
+                              X_val=data.validation.images, y_val=data.validation.labels,
+                              on_step=on_step, on_epoch=on_epoch, logdir=run_dir,
+                              **ckpts.train_kwargs(), **stop.kwargs())
+    except KeyboardInterrupt:
+        ckpts.aborted()  # a second Ctrl-C, or a backend without should_stop
+        raise
     finally:
         bar.close()
         if tb_writer is not None:
             tb_writer.close()
     total = time.perf_counter() - t0
+    if getattr(result, "stopped_at", None) is not None:
+        return ckpts.stopped(result)
     pred = np.argmax(logits(result.params, data.test.images), axis=1)  # (10000,)
     acc = float(np.mean(pred == data.test.labels))
     errors = int(np.sum(pred != data.test.labels))
@@ -116,8 +128,8 @@ class _Checkpoints:
     """What --checkpoint-dir and --resume mean for one run: the checkpoint to continue from,
     the merged config, a save after every epoch and the save a Ctrl-C leaves."""
 
-    def __init__(self, args, config, data, train_fn):
-        self.args, self.dir, self.data_sha = args, args.checkpoint_dir, data.content_sha256
+    def __init__(self, args, config, train_fn):
+        self.args, self.dir, self.data_sha = args, args.checkpoint_dir, None
         self.config, self.resumed, self.history, self.saved = config, None, [], None
         if args.resume and not self.dir:
             raise UsageError("--resume needs --checkpoint-dir DIR, the folder the run saved to")
@@ -140,18 +152,24 @@ class _Checkpoints:
         if ck.backend != args.backend:
             raise UsageError(f"the checkpoint in {self.dir} was made by backend {ck.backend}; "
                              f"pass --backend {ck.backend}")
-        if ck.data_sha256 is not None and ck.data_sha256 != self.data_sha:
-            raise UsageError(f"the checkpoint in {self.dir} was trained on other data (content "
-                             f"SHA-256 {ck.data_sha256[:16]}..., this is {self.data_sha[:16]}...)"
-                             "; pass the same --dataset/--data-dir")
         self.config = _merge_config(config, ck.config)
         pos = ck.position
         if pos.step > 0 and pos.epoch >= self.config.epochs:
             raise UsageError(f"the checkpoint stopped inside epoch {pos.epoch}; --epochs must "
                              f"be at least {pos.epoch + 1} to finish it")
         self.resumed, self.history, self.saved = ck, list(ck.history), pos
-        common.say(args, f"resuming from {ck.path}: epoch {pos.epoch}, step {pos.step} "
-                         f"(up to --epochs {self.config.epochs})")
+
+    def check_data(self, data) -> None:
+        self.data_sha = data.content_sha256
+        ck = self.resumed
+        if ck is None:
+            return
+        if ck.data_sha256 is not None and ck.data_sha256 != self.data_sha:
+            raise UsageError(f"the checkpoint in {self.dir} was trained on other data (content "
+                             f"SHA-256 {ck.data_sha256[:16]}..., this is {self.data_sha[:16]}...)"
+                             "; pass the same --dataset/--data-dir")
+        common.say(self.args, f"resuming from {ck.path}: epoch {ck.position.epoch}, step "
+                              f"{ck.position.step} (up to --epochs {self.config.epochs})")
 
     def train_kwargs(self) -> dict:
         ck = self.resumed
@@ -170,6 +188,13 @@ class _Checkpoints:
     def epoch_done(self, rec, params) -> None:
         self.history.append(rec)
         self.save(params, Position(rec.epoch + 1))
+
+    def aborted(self) -> None:
+        """Ctrl-C ended the run without a stop point: point at the newest epoch checkpoint."""
+        if self.dir and self.saved is not None:
+            _warn(f"aborted; the newest checkpoint in {self.dir} is at epoch "
+                  f"{self.saved.epoch}, step {self.saved.step}. Resume with:\n  "
+                  f"{_resume_command(self.args, self.config)}")
 
     def stopped(self, result) -> int:
         """The run was stopped by Ctrl-C between two steps: save, say how to resume, 130."""
