@@ -1,0 +1,183 @@
+"""A fast SGD epoch that computes exactly the numbers of the readable one (train.sgd_epoch).
+
+Dimensions: N training examples, D features, C classes, B batch size.
+
+train.sgd_epoch is the documentation of the math; fast_epoch is the same math arranged for the
+machine. Per step it does, with the same NumPy calls on the same operands in the same order
+(so every rounding is the same and the parameters come out bit-identical):
+
+    Xb = X[idx]                                  (B, D)  gathered into one reused buffer
+    Z = Xb @ W + b                               (B, C)  the same sgemm call as the reference
+    Z -= max_c Z                                 (B, C)  exp cannot overflow
+    E = exp(Z);  S = sum_c E                     (B, C), (B, 1)
+    loss = mean(log S - Z[y])                    = -mean(log_softmax(Z)[y])
+    dZ = (E / S - onehot(y)) / B                 (B, C)  = (softmax(Z) - Y) / B
+    W -= lr * (Xb.T @ dZ);  b -= lr * sum_n dZ   (D, C), (C,)
+
+What it saves over the reference (measured in docs/benchmarks.md): no temporaries (every array
+is allocated once per epoch and written with out=), the softmax's exp computed once instead of
+twice (the reference's cross_entropy and grad_logits each take one), the row gather done by
+np.take(mode="wrap") into a buffer that stays in cache (X[idx] allocates 400 KB per step, and
+mode="raise" buffers its output), the labels of the whole epoch gathered once, and the
+Python-level overhead of Params, function calls and reductions' keyword handling.
+
+With X a ScaledRows (uint8 pixels and a scale), each step gathers 1 byte per feature instead
+of 4 and converts the batch to float in the buffer: the same float32 numbers the loader makes
+(pixels * float32(1/255)), without ever holding a float copy of the training set.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from .errors import InputError
+from .model import Params
+from .train import TrainConfig, check_loss, loss_limit, steps_per_epoch
+
+
+class ScaledRows:
+    """Integer storage read as float rows: X[idx] = data[idx].astype(float32) * float32(scale),
+    then cast to `dtype` (float32 or float64).
+
+    This is how the MNIST loader makes Split.images from Split.pixels, so
+    ScaledRows(split.pixels, 1/255) has the same rows as split.images (bit for bit, in float32),
+    at a quarter of the memory. Shape (N, D) like the array it stands for; train() accepts it
+    as X, sgd_epoch reads it through X[idx], fast_epoch through gather().
+    """
+
+    def __init__(self, data, scale: float, dtype="float32"):
+        data = np.asarray(data)
+        if data.dtype.kind not in "iu" or data.ndim != 2:
+            raise InputError(f"ScaledRows needs a 2-D integer array (N, D), got dtype "
+                             f"{data.dtype} and shape {data.shape}")
+        if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
+            raise InputError(f"scale must be a finite number > 0, got {scale!r}")
+        self.data = data  # (N, D) integers, e.g. uint8 pixels
+        self.scale = np.float32(scale)  # the loader multiplies in float32
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise InputError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.shape = data.shape
+        self.ndim = 2
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, idx) -> np.ndarray:
+        rows = self.data[idx].astype(np.float32) * self.scale  # as the loader computes
+        return rows.astype(self.dtype, copy=False)
+
+    def astype(self, dtype, copy: bool = True) -> "ScaledRows":
+        return ScaledRows(self.data, float(self.scale), dtype)
+
+    def gather(self, idx: np.ndarray, raw: np.ndarray, f32: np.ndarray, out: np.ndarray):
+        """out[:] = self[idx] through preallocated buffers raw (B, D) of data's dtype and
+        f32 (B, D) float32 (f32 may be out itself when dtype is float32)."""
+        np.take(self.data, idx, axis=0, out=raw, mode="wrap")  # idx checked by the caller
+        np.multiply(raw, self.scale, out=f32, dtype=np.float32)  # uint8 -> float32, then * s
+        if f32 is not out:
+            out[...] = f32  # float32 -> float64, exact
+
+    def materialize(self) -> np.ndarray:
+        """The whole float array (N, D): the float copy this class exists to avoid."""
+        return self[slice(None)]
+
+
+class _Buffers:
+    """Every array one step writes, for batches of nb rows, allocated once per epoch."""
+
+    def __init__(self, nb: int, D: int, C: int, dtype, X):
+        self.X = np.empty((nb, D), X.dtype)  # (nb, D) the batch's rows
+        self.XT = self.X.T  # (D, nb) a view: X.T @ dZ is the same transposed sgemm call
+        if isinstance(X, ScaledRows):
+            self.raw = np.empty((nb, D), X.data.dtype)  # (nb, D) e.g. uint8
+            self.f32 = self.X if X.dtype == np.float32 else np.empty((nb, D), np.float32)
+        self.Z = np.empty((nb, C), dtype)  # (nb, C) logits, then shifted logits
+        self.Zflat = self.Z.reshape(-1)  # (nb * C,) a view, to pick Z[n, y_n]
+        self.E = np.empty((nb, C), dtype)  # (nb, C) exp(shifted), then softmax, then dZ
+        self.Eflat = self.E.reshape(-1)  # (nb * C,) a view, to subtract onehot(y)
+        self.m = np.empty((nb, 1), dtype)  # (nb, 1) row max
+        self.S = np.empty((nb, 1), dtype)  # (nb, 1) row sum of exp, then its log
+        self.S0 = self.S[:, 0]  # (nb,) a view
+        self.picked = np.empty(nb, dtype)  # (nb,) shifted logit of the true class
+        self.rowbase = np.arange(nb) * C  # (nb,) flat index of each row's first class
+        self.flat = np.empty(nb, np.intp)  # (nb,) flat index of Z[n, y_n]
+
+
+def fast_epoch(params: Params, X, y: np.ndarray, order: np.ndarray, config: TrainConfig, *,
+               epoch: int, first_step: int = 0,
+               on_step: Callable[[int, int, int], None] | None = None,
+               should_stop: Callable[[], bool] | None = None):
+    """train.sgd_epoch, faster, with the same contract and the same numbers.
+
+    Steps first_step, first_step + 1, ... of the batches that `order` (n,) makes
+    (batch s = order[s*B:(s+1)*B]). X (N, D) float array or ScaledRows, y (N,) int class ids.
+    Returns (params, losses, stopped): new Params (the given ones are not modified), the steps'
+    losses as floats in order, and whether should_stop() ended the epoch early (asked after
+    every step but the last). Raises DivergenceError (train.check_loss) on a NaN/inf loss or
+    one over loss_limit(C), before that step's update, as the reference does.
+    """
+    B = config.batch_size
+    lr = config.lr
+    n = order.shape[0]
+    n_steps = steps_per_epoch(n, config)
+    N = X.shape[0]
+    if n and (int(order.max()) >= N or int(order.min()) < -N):
+        raise IndexError(f"order holds an index outside [-{N}, {N}) for {N} rows")
+    W = params.W.copy()  # (D, C) updated in place from here on
+    b = params.b.copy()  # (C,)
+    D, C = W.shape
+    dtype = W.dtype
+    dW = np.empty_like(W)  # (D, C)
+    db = np.empty_like(b)  # (C,)
+    yo = np.asarray(y)[order[first_step * B:n_steps * B]]  # labels in step order
+    scaled = isinstance(X, ScaledRows)
+
+    # local names: each global or attribute lookup costs time 429 times an epoch
+    take, matmul, add, subtract, multiply, divide = (np.take, np.matmul, np.add, np.subtract,
+                                                     np.multiply, np.divide)
+    amax, asum, exp, log = np.max, np.sum, np.exp, np.log
+    limit = loss_limit(C)
+
+    full = _Buffers(B, D, C, dtype, X)
+    losses = []
+    for step in range(first_step, n_steps):
+        lo = step * B
+        idx = order[lo:lo + B]  # (nb,) nb = B but for a last short batch (drop_last=False)
+        nb = idx.shape[0]
+        k = full if nb == B else _Buffers(nb, D, C, dtype, X)
+        Xb, Z, E, S, S0 = k.X, k.Z, k.E, k.S, k.S0
+        if scaled:
+            X.gather(idx, k.raw, k.f32, Xb)
+        else:
+            take(X, idx, axis=0, out=Xb, mode="wrap")  # order was range-checked above
+        matmul(Xb, W, out=Z)  # (nb, C)
+        add(Z, b, out=Z)  # Z = Xb @ W + b
+        amax(Z, axis=1, keepdims=True, out=k.m)
+        subtract(Z, k.m, out=Z)  # shifted: exp cannot overflow, the largest entry is exp(0) = 1
+        exp(Z, out=E)
+        asum(E, axis=1, keepdims=True, out=S)  # (nb, 1) >= 1
+        add(k.rowbase, yo[lo - first_step * B:lo - first_step * B + nb], out=k.flat)
+        take(k.Zflat, k.flat, out=k.picked)  # (nb,) shifted logit of the true class
+        divide(E, S, out=E)  # softmax (nb, C)
+        log(S, out=S)
+        subtract(k.picked, S0, out=k.picked)  # log_softmax(Z)[n, y_n]  (nb,)
+        loss = float(-k.picked.mean(dtype=dtype))  # mean(-x) = -mean(x): rounding is symmetric
+        if not loss <= limit:  # NaN, inf or far worse than guessing
+            check_loss(loss, epoch, step, lr, limit)  # raises DivergenceError
+        k.Eflat[k.flat] -= 1  # softmax - onehot(y)
+        divide(E, nb, out=E)  # dZ = (softmax - Y) / nb: the loss is a mean over nb rows
+        matmul(k.XT, E, out=dW)  # dL/dW = Xb.T @ dZ  (D, C)
+        asum(E, axis=0, out=db)  # dL/db  (C,)
+        multiply(dW, lr, out=dW)
+        subtract(W, dW, out=W)  # W - lr * dW, lr rounded to W's dtype as in sgd_step
+        multiply(db, lr, out=db)
+        subtract(b, db, out=b)
+        losses.append(loss)
+        if on_step is not None:
+            on_step(epoch, step, n_steps)
+        if should_stop is not None and step + 1 < n_steps and should_stop():
+            return Params(W, b), losses, True
+    return Params(W, b), losses, False
