@@ -130,14 +130,14 @@ def weights_figure(W: np.ndarray, class_names=None) -> Figure:
     v = float(np.max(np.abs(W))) or 1.0  # symmetric limits put 0 at the middle colour
     cols = min(C, 5)
     rows = -(-C // cols)
-    fig = Figure(figsize=(2 * cols + 1, 2.1 * rows))
+    fig = Figure(figsize=(1.7 * cols + 1, 1.9 * rows + 0.4), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False)
     for c, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if c < C:
             im = ax.imshow(W[:, c].reshape(side, side), cmap=DIVERGING, vmin=-v, vmax=v)
             ax.set_title(names[c])
-    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, label="weight")
+    fig.colorbar(im, ax=axes, shrink=0.8, label="weight")
     fig.suptitle("Columns of W: red pixels vote for the class, blue against")
     return fig
 
