@@ -8,6 +8,7 @@ This package imports NumPy only (never TensorFlow). The public API:
 """
 from .data import Dataset, Split, load_mnist
 from .errors import DataError, InputError
+from .gradcheck import GradcheckReport, gradcheck
 from .model import Params, grads_from_dz, init_params, logits, loss_and_grads
 from .ops import accuracy, cross_entropy, grad_logits, log_softmax, logsumexp, softmax
 from .sgd import sgd_step
@@ -21,5 +22,5 @@ __all__ = [
     "Params", "init_params", "logits", "loss_and_grads", "grads_from_dz", "sgd_step",
     "TrainConfig", "EpochRecord", "TrainResult", "DivergenceError", "train", "batches",
     "epoch_order", "steps_per_epoch", "sgd_epoch", "load_mnist", "Dataset", "Split", "InputError",
-    "DataError",
+    "DataError", "gradcheck", "GradcheckReport",
 ]
