@@ -54,8 +54,8 @@ LINKS = (
          "dZ = (P - np.eye(C)[y]) / N", "dZ = tape.gradient(L, Z)   (autodiff)",
          "rows sum to 0: the true class is pushed up, the others down"),
     Link("dW", "dL/dW", "dL/dW = X^T dL/dZ", "dW = X.T @ dZ", "dW = tape.gradient(L, W)",
-         "a weight's gradient is its input times its class's dZ (rows shown: the "
-         "pixels with the largest gradient)"),
+         "a weight's gradient is its input times its class's dZ (of many rows, "
+         "those with the largest gradient are shown)"),
     Link("db", "dL/db", "dL/db = sum_n dL/dZ[n, :]", "db = dZ.sum(axis=0)",
          "db = tape.gradient(L, b)", "b is added to every row, so its gradient sums the rows"),
     Link("W1", "SGD update of W", "W <- W - lr dL/dW", "W1 = W - lr * dW",
