@@ -2,9 +2,10 @@
 
 TF_CPP_MIN_LOG_LEVEL=2 hides TF's C++ info and warning lines, unless the user already chose a
 level. Some lines escape it: TF 2.16+ prints its oneDNN and CUDA-stub notes before its logger
-reads the variable, and the CUDA probe logs an error on machines without a GPU. So when the user
-has not chosen a level, stderr (file descriptor 2) is pointed at /dev/null while TF is imported
-and its devices are listed, and restored right after. Set TF_CPP_MIN_LOG_LEVEL=0 to see all.
+reads the variable, and the CUDA probe logs an error on machines without a GPU. So at level 2
+or above, stderr (file descriptor 2) is pointed at /dev/null while TF is imported and its
+devices are listed, and restored right after. Set TF_CPP_MIN_LOG_LEVEL=0 to see everything.
+(The level is read, not just its presence: a child process inherits the 2 set here.)
 """
 import contextlib
 import os
@@ -28,8 +29,8 @@ def _stderr_silenced(silence: bool):
         os.close(devnull)
 
 
-_quiet = "TF_CPP_MIN_LOG_LEVEL" not in os.environ
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_quiet = os.environ["TF_CPP_MIN_LOG_LEVEL"].strip() not in ("0", "1")
 
 with _stderr_silenced(_quiet):
     import tensorflow as tf

@@ -28,7 +28,7 @@ def register(sub) -> None:
     common.add_data_args(p)
     p.add_argument("--tol", metavar="NAME=VALUE", action="append", default=[],
                    help="override one tolerance for this run (repeatable); names: "
-                        + ", ".join(tolerances.REASONS))
+                        + ", ".join(tolerances.NAMES))
     p.add_argument("--out", metavar="DIR", help="write run.json (config, both histories, "
                    "per-epoch divergence, verdict, versions), params-numpy.npz and "
                    "params-<tf>.npz here")
@@ -103,7 +103,7 @@ def compare_record(*, config, data, result, tf_name, tol, checks, created, blas)
         "final": {"numpy": final("numpy"), tf_name: final(tf_name),
                   "differing_test_predictions": result.differing(tf_name),
                   "test_images": len(data.test)},
-        "tolerances": tolerances.as_dict(tol),
+        "tolerances": tolerances.as_dict(tol, config.dtype),
         "verdict": {"passed": all(c.ok for c in checks),
                     "checks": [vars(c) for c in checks]},
         "timing": {"total_seconds": result.total_seconds},
