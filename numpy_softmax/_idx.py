@@ -35,30 +35,38 @@ def _fix(path) -> str:
 
 
 def unpack(raw: bytes, path, limit: int = MAX_BYTES) -> bytes:
-    """`raw` itself, or its gunzipped content if it starts with the gzip magic. Inflates at
-    most `limit` + 1 bytes, so a small file cannot expand into gigabytes."""
+    """`raw` itself, or its gunzipped content if it starts with the gzip magic. Inflates in
+    64 KiB blocks and stops past `limit` bytes, so a small file cannot expand into gigabytes
+    (and no buffer of `limit` bytes is reserved up front)."""
     if raw[:2] != GZIP_MAGIC:
         return raw
+    out = bytearray()
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(raw)) as g:
-            data = g.read(limit + 1)  # stops at limit + 1 however much the stream holds
+            while len(out) <= limit:
+                block = g.read(2**16)
+                if not block:
+                    break
+                out += block
     except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as e:
         raise DataError(f"{path}: gzip stream is cut short or damaged ({e}); "
                         "delete it and fetch the data again") from None
-    if len(data) > limit:
+    if len(out) > limit:
         raise DataError(f"{path}: larger than {limit} bytes once unpacked; not an MNIST file")
-    return data
+    return out
 
 
 def read_bytes(path, limit: int = MAX_BYTES) -> bytes:
     """The file's bytes, gunzipped if it is gzip. Refuses files or contents over `limit`."""
     try:
         with open(path, "rb") as f:
-            raw = f.read(limit + 1)
+            size = os.fstat(f.fileno()).st_size
+            if size > limit:
+                raise DataError(f"{path}: {size} bytes, over the {limit}-byte limit; not an "
+                                "MNIST file")
+            raw = f.read()  # sized from fstat: no buffer of `limit` bytes reserved
     except OSError as e:
         raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
-    if len(raw) > limit:
-        raise DataError(f"{path}: larger than {limit} bytes; not an MNIST file")
     return unpack(raw, path, limit)
 
 

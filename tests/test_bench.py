@@ -1,0 +1,123 @@
+"""`softmax-parity bench` runs end to end on tiny sizes (a smoke test: nothing here is timed,
+no assertion is about speed), and the numpy backend trains with the fast epoch."""
+import json
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+import numpy_softmax as ns
+import numpy_softmax.fast as fast
+from softmax_parity import backends, bench
+from softmax_parity.cli import main
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """512 rows of uint8 pixels (D = 784) and their labels: 4 steps of the seed's batch."""
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (512, 784), dtype=np.uint8), rng.integers(0, 10, 512)
+
+
+@pytest.fixture(scope="module")
+def result(tiny, tmp_path_factory):
+    bc = bench.BenchConfig(warmup=1, repeats=2, batch_sizes=(1, 64), sweep_seconds=0.0,
+                           op_seconds=0.0, sections=tuple(s for s in bench.SECTIONS
+                                                          if s != "memory"))
+    return bench.run(*tiny, bc, say=lambda *m: None)
+
+
+def test_every_contender_is_timed_and_records_a_final_loss_that_agrees(result):
+    e = result["sections"]["epochs"]
+    assert list(e["contenders"]) == list(bench.CONTENDERS)  # TF is installed: all of them
+    assert e["steps_per_epoch"] == 4 and e["batch_size"] == 128
+    for name, v in e["contenders"].items():
+        assert v["n"] == 2 and 0 < v["min_s"] <= v["median_s"] <= v["max_s"], name
+        assert v["final_epoch"] == 2 and np.isfinite(v["final_loss"]), name
+        assert v["examples_per_s"] > 0
+    c = e["contenders"]
+    assert c["numpy-fast-u8"]["final_loss"] == c["numpy-ref"]["final_loss"]  # bit-identical
+    assert e["losses_agree"] and max(v["loss_rel_diff_vs_ref"] for v in c.values()) <= 1e-5
+
+
+def test_sweep_ops_threads_and_floor_sections_hold_their_figures(result):
+    s = result["sections"]
+    for name, by_batch in s["sweep"]["contenders"].items():
+        assert set(by_batch) == {"1", "64"}, name
+        assert all(v["steps"] >= 1 and v["examples_per_s"] > 0 for v in by_batch.values())
+    modes = s["ops"]["modes"]
+    assert set(modes) == {"numpy", "tf eager", "tf.function"}
+    for mode in modes.values():
+        assert {"logits", "softmax", "cross-entropy", "gradients", "sgd step"} <= set(mode)
+        assert all(v["us_per_call"] > 0 for v in mode.values())
+    assert {v["threads"] for v in s["threads"]["epochs"].values()} == {1, 2}
+    assert set(s["threads"]["gemms"]) == {"X @ W / 1", "X.T @ dZ / 1", "X @ W / 2",
+                                          "X.T @ dZ / 2"}
+    assert s["floor"]["copy_bandwidth_GBps"] > 0 and s["floor"]["epoch_gemm_GFLOP"] > 0
+
+
+def test_the_record_names_the_machine_versions_and_blas_kernel(result):
+    m = result["machine"]
+    assert m["cpu"] and m["usable_cpus"] >= 1 and len(m["load_average"]) == 3
+    assert m["versions"]["numpy"] and m["versions"]["tensorflow"]
+    assert m["blas_after"] and m["blas_after"][0]["architecture"]
+    assert set(m["tf_threads"]) == {"intra_op", "inter_op"}
+    assert set(result["peers"]) == {"torch", "jax"}
+
+
+def test_table_json_and_charts_are_written(result, tmp_path):
+    text = bench.table(result)
+    for name in bench.CONTENDERS:
+        assert name in text
+    files = bench.save(result, str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.json", "epochs.png", "ops.png",
+                                                          "sweep.png"]
+    assert len(files) == 4
+    back = json.loads((tmp_path / "bench.json").read_text())
+    assert back["sections"]["epochs"]["contenders"]["numpy-ref"]["final_loss"] == \
+        result["sections"]["epochs"]["contenders"]["numpy-ref"]["final_loss"]
+    for png in ("epochs.png", "ops.png", "sweep.png"):
+        assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_memory_section_reads_the_peak_rss_of_a_train_subprocess():
+    out = bench.bench_memory(bench.BenchConfig(), ["numpy"], [], say=lambda *m: None)
+    v = out["backends"]["numpy"]
+    assert v["exit_code"] == 0 and "Test accuracy" in v["last_line"]
+    assert 30 < v["peak_rss_MB"] < 2000  # a Python with NumPy and MNIST: tens to hundreds of MB
+
+
+def test_bench_command_writes_its_record(tmp_path, capsys):
+    code = main(["bench", "--quick", "--train-size", "256", "--sections", "epochs",
+                 "--contenders", "numpy-fast-u8,numpy-ref", "--repeats", "1", "--no-charts",
+                 "--quiet", "--out", str(tmp_path)])
+    assert code == 0
+    rec = json.loads((tmp_path / "bench.json").read_text())
+    assert list(rec["sections"]["epochs"]["contenders"]) == ["numpy-fast-u8", "numpy-ref"]
+    assert "numpy-fast-u8" in capsys.readouterr().out
+
+
+def test_bench_command_refuses_an_unknown_contender_in_one_line(tmp_path, capsys):
+    assert main(["bench", "--contenders", "numpy-ref,pytorch", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "pytorch" in err
+
+
+def test_numpy_backend_trains_with_the_fast_epoch_and_the_references_numbers(mnist,
+                                                                             monkeypatch):
+    calls = []
+    real = fast.fast_epoch
+
+    def spy(*a, **k):
+        calls.append(k["epoch"])
+        return real(*a, **k)
+
+    monkeypatch.setattr(fast, "fast_epoch", spy)
+    X, y = mnist.train.images[:2560], mnist.train.labels[:2560]
+    cfg = ns.TrainConfig(epochs=2)
+    got = backends.get("numpy")(fast.ScaledRows(mnist.train.pixels[:2560], 1 / 255), y, cfg)
+    with threadpool_limits(1):  # the backend runs BLAS on one thread
+        ref = ns.train(X, y, cfg)
+    assert calls == [0, 1]
+    assert [h.loss for h in got.history] == [h.loss for h in ref.history]
+    assert np.array_equal(got.params.W, ref.params.W)
