@@ -17,8 +17,18 @@ BACKENDS = {
 
 
 def train_numpy(X, y, config, *, logdir=None, **kw):
+    """numpy_softmax.train with numpy_softmax.fast.fast_epoch (the reference's numbers, bit
+    for bit, at the same BLAS thread count) and BLAS on one thread when threadpoolctl is
+    installed: this model's per-step GEMMs are too small to gain from a second thread, and on
+    a busy machine two threads wait on each other (docs/benchmarks.md, section threads)."""
     from numpy_softmax import train
-    return train(X, y, config, **kw)
+    from numpy_softmax.fast import fast_epoch
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # then BLAS keeps its default threads
+        return train(X, y, config, epoch_fn=fast_epoch, **kw)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return train(X, y, config, epoch_fn=fast_epoch, **kw)
 
 
 def get(name: str):

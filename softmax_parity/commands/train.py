@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from numpy_softmax import TrainConfig, checkpoint, logits
+from numpy_softmax.fast import ScaledRows
 from numpy_softmax.train import Position
 
 from .. import backends, runrecord
@@ -75,7 +76,10 @@ def run(args) -> int:
     t0 = time.perf_counter()
     try:
         with stop:
-            result = train_fn(data.train.images, data.train.labels, config,
+            # numpy trains from the uint8 pixels, batch by batch: no float copy of the set
+            X = ScaledRows(data.train.pixels, 1 / 255) if args.backend == "numpy" \
+                else data.train.images
+            result = train_fn(X, data.train.labels, config,
                               X_val=data.validation.images, y_val=data.validation.labels,
                               on_step=on_step, on_epoch=on_epoch, logdir=run_dir,
                               **ckpts.train_kwargs(), **stop.kwargs())
