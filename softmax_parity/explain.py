@@ -10,7 +10,7 @@ Dimensions: N examples, D features, C classes.
 """
 from __future__ import annotations
 
-import os
+import dataclasses
 import textwrap
 from dataclasses import dataclass
 
@@ -110,8 +110,7 @@ def numpy_values(ex: Example) -> dict:
 
 def tf_values(ex: Example) -> dict:
     """Every link's value, computed by the TF ops LINKS prints (eager TensorFlow)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before the import: fewer log lines
-    import tensorflow as tf
+    from tf_softmax._tf import tf  # TensorFlow, imported quietly (once)
 
     C = ex.params.W.shape[1]
     X = tf.constant(ex.X)
@@ -199,7 +198,7 @@ def format_step(i: int, step: Step, rows=None) -> str:
     if rows is None:
         rows = _rows_to_show(a, MAX_ROWS) if a.ndim == 2 else []
     out = [f"{i:>2}. {ln.title}:  {ln.formula}"]
-    out += [f"    {'NumPy' if j == 0 else '':<7}{t}" for j, t in enumerate([ln.numpy])]
+    out.append(f"    {'NumPy':<7}{ln.numpy}")
     out += [f"    {'TF' if j == 0 else '':<7}{t}" for j, t in enumerate(ln.tf.split("\n"))]
     out += _value_lines("NumPy", a, rows)
     if step.tf_value is None:
@@ -217,10 +216,11 @@ def _wrap(text: str, indent: int) -> list:
                          subsequent_indent=" " * (indent + 5))
 
 
-def format_example(ex: Example) -> str:
+def format_example(ex: Example, use_tf: bool = True) -> str:
     N, D = ex.X.shape
     C = ex.params.W.shape[1]
-    out = [f"One SGD step of softmax regression, in NumPy and TensorFlow ({ex.X.dtype})"]
+    where = "NumPy and TensorFlow" if use_tf else "NumPy (TensorFlow not run)"
+    out = [f"One SGD step of softmax regression, in {where} ({ex.X.dtype})"]
     for line in ex.about.split("\n"):
         out += _wrap(line, indent=0)
     out.append(f"N = {N} examples, D = {D} features, C = {C} classes, lr = {ex.lr:g}, "
@@ -234,12 +234,13 @@ def format_example(ex: Example) -> str:
 
 def render(ex: Example, *, use_tf: bool = True) -> str:
     """The whole explanation as text, every line at most 80 characters."""
-    parts = [format_example(ex)]
-    v = numpy_values(ex)
+    parts = [format_example(ex, use_tf)]
+    done = steps(ex, use_tf=use_tf)
+    v = {s.link.key: s.np_value for s in done}
     grad_rows = _rows_to_show(v["dW"], MAX_ROWS)  # W moves where its gradient is largest
-    for i, s in enumerate(steps(ex, use_tf=use_tf), start=1):
+    for i, s in enumerate(done, start=1):
         parts.append(format_step(i, s, grad_rows if s.link.key in ("dW", "W1") else None))
-    after = numpy_values(Example(ex.X, ex.y, Params(v["W1"], v["b1"]), ex.lr, ex.about))["L"]
+    after = numpy_values(dataclasses.replace(ex, params=Params(v["W1"], v["b1"])))["L"]
     parts.append(f"After the step the loss on these {ex.X.shape[0]} examples goes from "
                  f"{float(v['L']):.6g} to {float(after):.6g}.")
     return "\n\n".join(parts)
