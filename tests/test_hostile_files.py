@@ -197,6 +197,22 @@ def test_files_that_are_not_npz_are_refused(tmp_path, content, needle):
         _idx.read_npz(tmp_path / "m.npz")
 
 
+@pytest.mark.parametrize("field, value, needle", [
+    (10, 99, "compression method is not supported"),
+    (10, 12, "Invalid data stream"),
+    (8, 1, "encrypted"),
+], ids=["unknown-method", "bzip2-garbage", "encrypted"])
+def test_zip_level_tricks_are_refused(tmp_path, field, value, needle):
+    buf = io.BytesIO()
+    np.savez(buf, **small_arrays())
+    raw = bytearray(buf.getvalue())
+    i = raw.find(b"PK\x01\x02")  # the first central-directory entry
+    raw[i + field:i + field + 2] = value.to_bytes(2, "little")
+    (tmp_path / "m.npz").write_bytes(bytes(raw))
+    with pytest.raises(DataError, match=needle):
+        _idx.read_npz(tmp_path / "m.npz")
+
+
 def test_a_cut_npz_is_refused(tmp_path):
     buf = io.BytesIO()
     np.savez_compressed(buf, **small_arrays())
