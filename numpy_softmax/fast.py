@@ -74,11 +74,13 @@ class ScaledRows:
 
     def gather(self, idx: np.ndarray, raw: np.ndarray, f32: np.ndarray, out: np.ndarray):
         """out[:] = self[idx] through preallocated buffers raw (B, D) of data's dtype and
-        f32 (B, D) float32 (f32 may be out itself when dtype is float32)."""
-        np.take(self.data, idx, axis=0, out=raw, mode="wrap")  # idx checked by the caller
-        np.multiply(raw, self.scale, out=f32, dtype=np.float32)  # uint8 -> float32, then * s
+        f32 (B, D) float32 (f32 may be `out` itself when dtype is float32). idx must hold
+        valid row indices (checked by the caller; negative ones count from the end)."""
+        self.data.take(idx, axis=0, out=raw, mode="wrap")  # mode="raise" would buffer `out`
+        np.copyto(f32, raw)  # uint8 -> float32, exact; with the multiply, 20% faster than
+        np.multiply(f32, self.scale, out=f32)  # multiply(raw, s, dtype=float32): same bits
         if f32 is not out:
-            out[...] = f32  # float32 -> float64, exact
+            np.copyto(out, f32)  # float32 -> float64, exact
 
     def materialize(self) -> np.ndarray:
         """The whole float array (N, D): the float copy this class exists to avoid."""
@@ -96,14 +98,16 @@ class _Buffers:
             self.f32 = self.X if X.dtype == np.float32 else np.empty((nb, D), np.float32)
         self.Z = np.empty((nb, C), dtype)  # (nb, C) logits, then shifted logits
         self.Zflat = self.Z.reshape(-1)  # (nb * C,) a view, to pick Z[n, y_n]
+        self.ZT = np.empty((C, nb), dtype)  # (C, nb) Z transposed, for a fast row max
+        self.m = np.empty(nb, dtype)  # (nb,) row max
+        self.m1 = self.m.reshape(nb, 1)  # (nb, 1) a view, to broadcast over the row
         self.E = np.empty((nb, C), dtype)  # (nb, C) exp(shifted), then softmax, then dZ
         self.Eflat = self.E.reshape(-1)  # (nb * C,) a view, to subtract onehot(y)
-        self.m = np.empty((nb, 1), dtype)  # (nb, 1) row max
         self.S = np.empty((nb, 1), dtype)  # (nb, 1) row sum of exp, then its log
         self.S0 = self.S[:, 0]  # (nb,) a view
         self.picked = np.empty(nb, dtype)  # (nb,) shifted logit of the true class
         self.rowbase = np.arange(nb) * C  # (nb,) flat index of each row's first class
-        self.flat = np.empty(nb, np.intp)  # (nb,) flat index of Z[n, y_n]
+        self.nb = np.intp(nb)  # the mean divides by an intp, as ndarray.mean does
 
 
 def fast_epoch(params: Params, X, y: np.ndarray, order: np.ndarray, config: TrainConfig, *,
@@ -132,45 +136,44 @@ def fast_epoch(params: Params, X, y: np.ndarray, order: np.ndarray, config: Trai
     dtype = W.dtype
     dW = np.empty_like(W)  # (D, C)
     db = np.empty_like(b)  # (C,)
-    yo = np.asarray(y)[order[first_step * B:n_steps * B]]  # labels in step order
+    y = np.asarray(y)
     scaled = isinstance(X, ScaledRows)
-
-    # local names: each global or attribute lookup costs time 429 times an epoch
-    take, matmul, add, subtract, multiply, divide = (np.take, np.matmul, np.add, np.subtract,
-                                                     np.multiply, np.divide)
-    amax, asum, exp, log = np.max, np.sum, np.exp, np.log
     limit = loss_limit(C)
+    # local names: a global or attribute lookup costs time on each of the 429 steps
+    matmul, add, subtract, multiply, divide, exp, log, copyto = (
+        np.matmul, np.add, np.subtract, np.multiply, np.divide, np.exp, np.log, np.copyto)
+    add_reduce, max_reduce = np.add.reduce, np.maximum.reduce
 
     full = _Buffers(B, D, C, dtype, X)
     losses = []
     for step in range(first_step, n_steps):
-        lo = step * B
-        idx = order[lo:lo + B]  # (nb,) nb = B but for a last short batch (drop_last=False)
-        nb = idx.shape[0]
-        k = full if nb == B else _Buffers(nb, D, C, dtype, X)
-        Xb, Z, E, S, S0 = k.X, k.Z, k.E, k.S, k.S0
-        if scaled:
-            X.gather(idx, k.raw, k.f32, Xb)
+        idx = order[step * B:(step + 1) * B]  # (nb,) nb = B but for a short last batch
+        k = full if idx.shape[0] == B else _Buffers(idx.shape[0], D, C, dtype, X)
+        Xb, Z, E, S = k.X, k.Z, k.E, k.S
+        if scaled:  # uint8 rows, then float32(pixel) * float32(scale) as the loader does
+            X.gather(idx, k.raw, k.f32, Xb)  # order was range-checked above
         else:
-            take(X, idx, axis=0, out=Xb, mode="wrap")  # order was range-checked above
+            X.take(idx, axis=0, out=Xb, mode="wrap")  # mode="raise" would buffer `out`
         matmul(Xb, W, out=Z)  # (nb, C)
         add(Z, b, out=Z)  # Z = Xb @ W + b
-        amax(Z, axis=1, keepdims=True, out=k.m)
-        subtract(Z, k.m, out=Z)  # shifted: exp cannot overflow, the largest entry is exp(0) = 1
+        copyto(k.ZT, Z.T)
+        max_reduce(k.ZT, axis=0, out=k.m)  # = Z.max(axis=1), exactly (a max never rounds),
+        subtract(Z, k.m1, out=Z)  # but 7x faster. Shifted: exp cannot overflow
         exp(Z, out=E)
-        asum(E, axis=1, keepdims=True, out=S)  # (nb, 1) >= 1
-        add(k.rowbase, yo[lo - first_step * B:lo - first_step * B + nb], out=k.flat)
-        take(k.Zflat, k.flat, out=k.picked)  # (nb,) shifted logit of the true class
+        add_reduce(E, axis=1, keepdims=True, out=S)  # (nb, 1) >= 1; = E.sum(axis=1)
+        flat = add(k.rowbase, y[idx])  # (nb,) flat index of Z[n, y_n]
+        k.Zflat.take(flat, out=k.picked)  # (nb,) shifted logit of the true class
         divide(E, S, out=E)  # softmax (nb, C)
         log(S, out=S)
-        subtract(k.picked, S0, out=k.picked)  # log_softmax(Z)[n, y_n]  (nb,)
-        loss = float(-k.picked.mean(dtype=dtype))  # mean(-x) = -mean(x): rounding is symmetric
+        subtract(k.picked, k.S0, out=k.picked)  # log_softmax(Z)[n, y_n]  (nb,)
+        total = add_reduce(k.picked)  # the sum ndarray.mean takes, then its division:
+        loss = -float(total.dtype.type(total / k.nb))  # mean(-x) = -mean(x) exactly
         if not loss <= limit:  # NaN, inf or far worse than guessing
             check_loss(loss, epoch, step, lr, limit)  # raises DivergenceError
-        k.Eflat[k.flat] -= 1  # softmax - onehot(y)
-        divide(E, nb, out=E)  # dZ = (softmax - Y) / nb: the loss is a mean over nb rows
+        k.Eflat[flat] -= 1  # softmax - onehot(y)
+        divide(E, Xb.shape[0], out=E)  # dZ = (softmax - Y) / nb: the loss is a mean over nb
         matmul(k.XT, E, out=dW)  # dL/dW = Xb.T @ dZ  (D, C)
-        asum(E, axis=0, out=db)  # dL/db  (C,)
+        add_reduce(E, axis=0, out=db)  # dL/db  (C,)
         multiply(dW, lr, out=dW)
         subtract(W, dW, out=W)  # W - lr * dW, lr rounded to W's dtype as in sgd_step
         multiply(db, lr, out=db)
