@@ -15,6 +15,14 @@ import tf_softmax
 TF_BACKENDS = ["tf-graph", "tf-function"]
 
 
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """NumPy's side with one BLAS thread: spinning BLAS threads slow a busy machine 10x."""
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1, user_api="blas"):
+        yield
+
+
 @pytest.fixture(scope="module")
 def small(mnist):
     """5,000 training and 1,000 validation images: 39 steps per epoch."""

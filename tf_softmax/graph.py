@@ -66,6 +66,7 @@ def build(D: int, C: int, dtype, kind: str = "probs", lr: float | None = None) -
             W = v1.Variable(W_init, name="W")  # (D, C)
             b = v1.Variable(b_init, name="b")  # (C,)
             Z = tf.add(tf.matmul(X, W), b, name="logits")  # (N, C)
+            init = v1.variables_initializer([W, b], name="init")
         with tf.name_scope("loss"):
             if kind == "ids":
                 per_row = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=Z)
@@ -85,7 +86,6 @@ def build(D: int, C: int, dtype, kind: str = "probs", lr: float | None = None) -
             truth = labels if kind == "ids" else tf.argmax(labels, axis=1)  # (N,)
             hit = tf.cast(tf.equal(prediction, truth), tf.float64)  # float64: exact count
             accuracy = tf.reduce_mean(hit, name="accuracy")
-        init = v1.variables_initializer([W, b], name="init")
     if lr is not None:
         graph.finalize()
     return Model(graph, X, labels, W_init, b_init, W, b, Z, loss, train_op, prediction,
