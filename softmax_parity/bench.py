@@ -55,8 +55,9 @@ class BenchConfig:
     contenders: tuple = CONTENDERS
     sections: tuple = SECTIONS
     batch_sizes: tuple = (1, 4, 16, 64, 128, 256, 1024, 4096)
-    sweep_contenders: tuple = ("numpy-fast-u8", "numpy-ref", "tf-graph-seed",
-                               "tf-function-step", "tf-function-epoch")
+    sweep_contenders: tuple = ("numpy-fast-u8", "numpy-ref", "tf-graph-seed", "tf-graph-best",
+                               "tf-function-step", "tf-function-epoch",
+                               "tf-function-epoch-xla")
     sweep_seconds: float = 0.3  # each sweep point runs whole steps for at least this long
     op_batch: int = 128
     op_seconds: float = 0.1    # each op is called in a loop for at least this long
@@ -215,17 +216,16 @@ def bench_sweep(data: Data, bc: BenchConfig, config: TrainConfig, say=print) -> 
         try:
             order = epoch_order(data.n, cfg, 0)
             steps = {}
-            for n in names:  # warm up (traces, compiles) and size the run
+            for n in names:  # size the run: whole steps for at least sweep_seconds
                 s = 1
                 while True:
+                    cs[n].epoch(order[:s * B], 0)  # warm: traces, XLA compiles per shape
                     t0 = time.perf_counter()
                     cs[n].epoch(order[:s * B], 0)
                     if time.perf_counter() - t0 >= bc.sweep_seconds or s >= S:
                         break
                     s = min(S, s * 4)
                 steps[n] = s
-                if n.endswith("xla"):
-                    cs[n].epoch(order[:s * B], 0)  # XLA compiles per shape: once more
             times = {n: [] for n in names}
             for r in range(bc.repeats):
                 k = r % len(names)
@@ -383,25 +383,42 @@ def bench_floor(data: Data, bc: BenchConfig, config: TrainConfig, say=print) -> 
     }
 
 
+# Runs `softmax-parity ARGS` in a child and reports the child's own VmHWM (peak RSS) at exit.
+# Not ru_maxrss from wait4: Linux carries the RSS peak of the process that spawned the child
+# across exec, so a child of this (large, TF-loaded) process would report this process's peak.
+_CHILD = """
+import sys
+from softmax_parity.cli import main
+try:
+    code = main(sys.argv[1:])
+finally:
+    with open("/proc/self/status") as f:
+        hwm = [line.split()[1] for line in f if line.startswith("VmHWM")]
+    sys.stderr.write("\\nsoftmax-parity-bench VmHWM kB " + (hwm[0] if hwm else "?") + "\\n")
+sys.exit(code)
+"""
+
+
 def bench_memory(bc: BenchConfig, backends: list, data_args: list, say=print) -> dict:
-    """Peak resident memory of `softmax-parity train --backend X --epochs E --quiet`, each in
-    its own subprocess, read from that child's rusage (os.wait4; ru_maxrss is in KiB)."""
+    """Peak resident memory (VmHWM) of `softmax-parity train --backend X --epochs E --quiet`,
+    each in its own child process, one at a time."""
+    if not os.path.exists("/proc/self/status"):
+        return {"skipped": "needs Linux /proc to read a process's peak resident memory"}
     out = {}
     for b in backends:
-        cmd = [sys.executable, "-m", "softmax_parity", "train", "--backend", b,
-               "--epochs", str(bc.memory_epochs), "--quiet", *data_args]
+        args = ["train", "--backend", b, "--epochs", str(bc.memory_epochs), "--quiet",
+                *data_args]
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        _, status, ru = os.wait4(p.pid, 0)
-        stdout, stderr = p.stdout.read().decode(), p.stderr.read().decode()
-        p.stdout.close()
-        p.stderr.close()
-        p.returncode = os.waitstatus_to_exitcode(status)
-        out[b] = {"peak_rss_MB": ru.ru_maxrss * 1024 / 1e6, "exit_code": p.returncode,
-                  "seconds": time.perf_counter() - t0, "command": " ".join(cmd[1:]),
-                  "last_line": (stdout.strip().splitlines() or stderr.strip().splitlines()
-                                or [""])[-1]}
-        say(f"  {b}: {out[b]['peak_rss_MB']:.0f} MB")
+        p = subprocess.run([sys.executable, "-c", _CHILD, *args], capture_output=True,
+                           text=True)
+        hwm = [line.split()[-1] for line in p.stderr.splitlines()
+               if line.startswith("softmax-parity-bench VmHWM kB ")]
+        peak = int(hwm[-1]) * 1024 / 1e6 if hwm and hwm[-1].isdigit() else None
+        out[b] = {"peak_rss_MB": peak, "exit_code": p.returncode,
+                  "seconds": time.perf_counter() - t0,
+                  "command": "softmax-parity " + " ".join(args),
+                  "last_line": (p.stdout.strip().splitlines() or [""])[-1]}
+        say(f"  {b}: {peak if peak is None else round(peak)} MB")
     return {"backends": out, "target_numpy_MB": 300}
 
 
@@ -529,7 +546,8 @@ def table(result: dict) -> str:
     if "memory" in s:
         lines.append("\npeak resident memory of `softmax-parity train`")
         for n, v in s["memory"]["backends"].items():
-            lines.append(f"{n:24s} {v['peak_rss_MB']:8.0f} MB  (exit {v['exit_code']})")
+            mb = "?" if v["peak_rss_MB"] is None else f"{v['peak_rss_MB']:.0f}"
+            lines.append(f"{n:24s} {mb:>8s} MB  (exit {v['exit_code']})")
     lines.append("\npeers: " + "; ".join(f"{k}: {v}" for k, v in result["peers"].items()))
     return "\n".join(lines)
 
