@@ -32,6 +32,7 @@ def small(mnist):
                            test=_split(mnist.test.images[:1000], mnist.test.labels[:1000]))
 
 
+@pytest.mark.tf
 def test_lockstep_numpy_side_is_bit_identical_to_numpy_softmax_train(small):
     config = TrainConfig(epochs=2)
     seen = []

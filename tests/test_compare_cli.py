@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+pytestmark = pytest.mark.tf
+
 
 def cli(*args):
     return subprocess.run([sys.executable, "-m", "softmax_parity", *args], capture_output=True,

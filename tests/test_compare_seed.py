@@ -13,6 +13,7 @@ from numpy_softmax import TrainConfig
 from softmax_parity import compare, tensorboard, tolerances
 
 NAMES = ("numpy", "tf-graph", "tf-function")
+pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

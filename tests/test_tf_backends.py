@@ -13,6 +13,7 @@ import tensorflow as tf  # installed by the Makefile's tf extra: these tests nev
 import tf_softmax
 
 TF_BACKENDS = ["tf-graph", "tf-function"]
+pytestmark = pytest.mark.tf
 
 
 @pytest.fixture(autouse=True)
