@@ -107,7 +107,6 @@ class _Buffers:
         self.S0 = self.S[:, 0]  # (nb,) a view
         self.picked = np.empty(nb, dtype)  # (nb,) shifted logit of the true class
         self.rowbase = np.arange(nb) * C  # (nb,) flat index of each row's first class
-        self.nb = np.intp(nb)  # the mean divides by an intp, as ndarray.mean does
 
 
 def fast_epoch(params: Params, X, y: np.ndarray, order: np.ndarray, config: TrainConfig, *,
@@ -142,7 +141,7 @@ def fast_epoch(params: Params, X, y: np.ndarray, order: np.ndarray, config: Trai
     # local names: a global or attribute lookup costs time on each of the 429 steps
     matmul, add, subtract, multiply, divide, exp, log, copyto = (
         np.matmul, np.add, np.subtract, np.multiply, np.divide, np.exp, np.log, np.copyto)
-    add_reduce, max_reduce = np.add.reduce, np.maximum.reduce
+    add_reduce, max_reduce, to_dtype = np.add.reduce, np.maximum.reduce, dtype.type
 
     full = _Buffers(B, D, C, dtype, X)
     losses = []
@@ -150,6 +149,7 @@ def fast_epoch(params: Params, X, y: np.ndarray, order: np.ndarray, config: Trai
         idx = order[step * B:(step + 1) * B]  # (nb,) nb = B but for a short last batch
         k = full if idx.shape[0] == B else _Buffers(idx.shape[0], D, C, dtype, X)
         Xb, Z, E, S = k.X, k.Z, k.E, k.S
+        nb = Xb.shape[0]
         if scaled:  # uint8 rows, then float32(pixel) * float32(scale) as the loader does
             X.gather(idx, k.raw, k.f32, Xb)  # order was range-checked above
         else:
@@ -166,12 +166,13 @@ def fast_epoch(params: Params, X, y: np.ndarray, order: np.ndarray, config: Trai
         divide(E, S, out=E)  # softmax (nb, C)
         log(S, out=S)
         subtract(k.picked, k.S0, out=k.picked)  # log_softmax(Z)[n, y_n]  (nb,)
-        total = add_reduce(k.picked)  # the sum ndarray.mean takes, then its division:
-        loss = -float(total.dtype.type(total / k.nb))  # mean(-x) = -mean(x) exactly
+        # ndarray.mean: the same sum, then dtype(sum / intp(nb)), a float64 division for a
+        # float32 sum; float(sum) / nb is that division without NumPy's scalar overhead
+        loss = -float(to_dtype(float(add_reduce(k.picked)) / nb))  # mean(-x) = -mean(x)
         if not loss <= limit:  # NaN, inf or far worse than guessing
             check_loss(loss, epoch, step, lr, limit)  # raises DivergenceError
         k.Eflat[flat] -= 1  # softmax - onehot(y)
-        divide(E, Xb.shape[0], out=E)  # dZ = (softmax - Y) / nb: the loss is a mean over nb
+        divide(E, nb, out=E)  # dZ = (softmax - Y) / nb: the loss is a mean over nb
         matmul(k.XT, E, out=dW)  # dL/dW = Xb.T @ dZ  (D, C)
         add_reduce(E, axis=0, out=db)  # dL/db  (C,)
         multiply(dW, lr, out=dW)
