@@ -1,0 +1,1 @@
+"""NumPy vs TensorFlow parity properties and gradient-verification tests (hypothesis)."""

@@ -1,0 +1,45 @@
+"""Hypothesis profiles for the parity suite.
+
+  ci        (the default, and what CI runs) 100 examples per property, no deadline (TF's first
+            calls and graph builds are slow and uneven), no example database (every run starts
+            clean: a stored failing example from a local experiment cannot leak into CI)
+  dev       20 examples, with the local example database: quick runs while editing
+  thorough  1,000 examples: what parity_tests.measure runs to find the worst differences
+Pick one with HYPOTHESIS_PROFILE=<name>; without it (CI set or not) the ci profile is loaded.
+"""
+import json
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+_COMMON = dict(deadline=None, report_multiple_bugs=False, print_blob=True,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("ci", max_examples=100, database=None, **_COMMON)
+settings.register_profile("dev", max_examples=20, **_COMMON)
+settings.register_profile("thorough", max_examples=1000, database=None, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "ci")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With PARITY_OBSERVED_JSON=<path>, write the worst differences the suite saw there."""
+    path = os.environ.get("PARITY_OBSERVED_JSON")
+    if not path:
+        return
+    from .tolerances import OBSERVED
+    rows = [{"op": op, "dtype": dt, **rec} for (op, dt), rec in sorted(OBSERVED.items())]
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(rows, f, indent=1)
+    os.replace(tmp, path)  # atomic: a reader never sees half a file
+
+
+@pytest.fixture(scope="package", autouse=True)
+def one_blas_thread():
+    """NumPy's BLAS on one thread while this suite runs. With TF imported, its thread pools and
+    OpenBLAS's two spinning threads compete for the same 2 cores: a (256, 801) GEMM took ~40 ms
+    instead of ~4, an eigvalsh ~0.7 s instead of ~3 ms (measured). Results stay within the
+    tolerances either way; only the time changes. Tests outside parity_tests are unaffected."""
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield

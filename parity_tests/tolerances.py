@@ -1,0 +1,229 @@
+"""How far NumPy may be from TensorFlow, per op and dtype, each with its reason: the one place.
+
+Every comparison is elementwise:   |numpy - tf| <= ulps * eps * scale + atol
+  eps    the dtype's machine epsilon (float32 1.2e-7, float64 2.2e-16)
+  scale  the op's error scale: the magnitude its rounding error is proportional to (for a sum
+         that is the sum of the magnitudes of its terms, not the size of the result, which may
+         cancel to 0); each op says which below, and scales() computes them
+  atol   a few smallest-normal numbers (float32 1.2e-38, float64 2.2e-308): TF flushes
+         subnormal results to zero on CPU (flush-to-zero), NumPy keeps them
+Before any value: the shapes and dtypes must match, and where TF is finite NumPy must be too.
+
+The ulps are set from what the suite has seen (python -m parity_tests.measure, README
+"parity"): about 4x the worst measured, rounded up to a power of 2, so a change of BLAS or
+thread count does not trip them, while any real mistake (a missing 1/N, a wrong sign, labels
+off by one: errors of order 1, i.e. 1e6 float32 ulps) is far outside.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+EPS = {np.dtype(np.float32): float(np.finfo(np.float32).eps),
+       np.dtype(np.float64): float(np.finfo(np.float64).eps)}
+TINY = {np.dtype(np.float32): float(np.finfo(np.float32).tiny),
+        np.dtype(np.float64): float(np.finfo(np.float64).tiny)}
+
+
+@dataclass(frozen=True)
+class Tol:
+    ulps: float   # allowed |numpy - tf| in units of eps * scale
+    tinies: float  # plus this many smallest-normal numbers (flush-to-zero of subnormals)
+    scale: str    # what the error is proportional to
+    reason: str   # why it is this big
+
+    def allowed(self, dtype, scale, tiny_scale=1.0) -> np.ndarray:
+        dt = np.dtype(dtype)
+        return (self.ulps * EPS[dt] * np.asarray(scale, dtype=np.float64)
+                + self.tinies * TINY[dt] * np.asarray(tiny_scale, dtype=np.float64))
+
+
+# One entry per op; the same Tol for float32 and float64 (the bound is in ulps of each), unless
+# an op rounds differently in one of them (then the entry is a dict per dtype).
+TOLERANCES: dict[str, Tol | dict] = {
+    "logits": Tol(
+        8, 0, "|X| @ |W| + |b|",
+        "Z = X @ W + b: dot products of length D (<= 800) summed in different orders and "
+        "blockings (OpenBLAS vs TF's Eigen/oneDNN GEMM); each side is within ~sqrt(D) eps of the "
+        "exact sum of |terms|, and the two are much closer than that bound"),
+    "logsumexp": Tol(
+        4, 0, "max |z| + log C",
+        "m + log(sum exp(z - m)): z - m is one exact-rounded subtraction on both sides, so the "
+        "difference is the exp and log implementations (~1 ulp each) and the order of the sum; "
+        "relative to max |z| because m + log(s) rounds at m's magnitude (up to 1e4)"),
+    "softmax": Tol(
+        8, 4, "softmax (each entry)",
+        "exp(z - m) / sum: each entry relative to itself, down to the smallest normal; exp "
+        "(NumPy's SIMD vs Eigen's) ~1 ulp, a sum of C <= 20 terms ~C/2 ulps in the worst "
+        "order, one division; subnormal probabilities may be flushed to 0 by TF (atol)"),
+    "log_softmax": Tol(
+        4, 0, "|log_softmax| + log C",
+        "(z - m) - log(sum exp(z - m)): the subtraction z - m is exact and the same on both "
+        "sides; the log of a sum in [1, C] differs by ~1 ulp of log C"),
+    "cross_entropy": Tol(
+        8, 0, "|L| + log C",
+        "mean over N rows of lse(z) - z_y (ids) or sum_c Y_c (lse - z_c) (rows): every term is "
+        ">= 0 so nothing cancels; TF's fused xent kernel and NumPy's log_softmax round the log "
+        "of the sum and the mean over N <= 256 terms in different orders"),
+    "grad_logits": Tol(
+        8, 4, "(softmax + |Y|) / N",
+        "(softmax - Y) / N: softmax's error (entries relative to themselves, see softmax) "
+        "carried to the difference with Y, which may cancel; TF's autodiff forms the same "
+        "difference inside its xent kernel"),
+    "grad_W": Tol(
+        16, 4, "|X|.T @ |dZ|",
+        "dW = X.T @ dZ: sums of N <= 256 products of X with dZ, each dZ a few ulps apart (see "
+        "grad_logits), in different GEMM orders; relative to the sum of |terms|"),
+    "grad_b": Tol(
+        16, 4, "sum_n |dZ_n|",
+        "db = sum over the N rows of dZ, the terms each a few ulps apart (see grad_logits); "
+        "relative to the sum of |terms|"),
+    "sgd_W": Tol(
+        16, 4, "|W| + lr |X|.T @ |dZ| summed over the steps",
+        "W - lr dW each step: dW's difference (grad_W) times lr, plus one rounding of W per "
+        "step; SGD on a convex loss with these steps does not amplify the difference"),
+    "sgd_b": Tol(
+        16, 4, "|b| + lr sum_n |dZ_n| summed over the steps",
+        "b - lr db each step: db's difference (grad_b) times lr, plus one rounding per step"),
+    "sgd_k_steps": Tol(
+        16, 4, "max over W and b of the sgd_W / sgd_b scales summed over the k steps",
+        "k <= 5 steps with lr <= 1/L (L the gradient's Lipschitz constant): each step is "
+        "non-expansive, so the per-step differences add up without growing; they may move "
+        "between entries, hence one scale for all (normwise)"),
+}
+
+EXACT = {
+    "predictions": "argmax of the same logits: both return the lowest index of a tie "
+                   "(documented by tf.math.argmax since TF 2.3, as np.argmax); no rounding "
+                   "happens, so equality is exact",
+    "accuracy": "a count of exact argmax matches divided by N: exact",
+}
+
+
+def tol(op: str, dtype) -> Tol:
+    t = TOLERANCES[op]
+    return t[np.dtype(dtype)] if isinstance(t, dict) else t
+
+
+# What the suite has seen, (op, dtype) -> worst figures; only passing comparisons are recorded.
+OBSERVED: dict[tuple[str, str], dict] = {}
+
+
+def _record(op: str, dtype, diff: np.ndarray, scale: np.ndarray, allowed: np.ndarray) -> None:
+    if diff.size == 0:
+        return
+    dt = np.dtype(dtype)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ulps = np.where(diff > 0, diff / (EPS[dt] * scale), 0.0)
+        frac = np.where(diff > 0, diff / allowed, 0.0)
+    key = (op, dt.name)
+    rec = OBSERVED.setdefault(key, {"max_abs": 0.0, "max_ulps": 0.0, "max_fraction": 0.0,
+                                    "comparisons": 0})
+    rec["max_abs"] = max(rec["max_abs"], float(np.max(diff)))
+    rec["max_ulps"] = max(rec["max_ulps"], float(np.max(ulps)))
+    rec["max_fraction"] = max(rec["max_fraction"], float(np.max(frac)))
+    rec["comparisons"] += 1
+
+
+def assert_matches(op: str, numpy_value, tf_value, scale, dtype, tiny_scale=1.0) -> None:
+    """Assert NumPy's result matches TF's within TOLERANCES[op] for `dtype`: same shape, same
+    dtype, finite wherever TF is finite, then |numpy - tf| <= allowed elementwise.
+    tiny_scale multiplies the flush-to-zero allowance where flushed terms are summed (e.g.
+    sum_n |X_nd| for dW = X.T @ dZ)."""
+    a, e = np.asarray(numpy_value), np.asarray(tf_value)
+    assert a.shape == e.shape, f"{op}: NumPy shape {a.shape} != TF shape {e.shape}"
+    assert a.dtype == np.dtype(dtype), f"{op}: NumPy dtype {a.dtype}, expected {np.dtype(dtype)}"
+    assert e.dtype == np.dtype(dtype), f"{op}: TF dtype {e.dtype}, expected {np.dtype(dtype)}"
+    tf_finite = np.isfinite(e)
+    bad = tf_finite & ~np.isfinite(a)
+    assert not bad.any(), (f"{op}: NumPy is not finite at {int(bad.sum())} entries where TF is "
+                           f"finite, e.g. at {np.argwhere(bad)[0].tolist() if a.ndim else ()}")
+    assert np.array_equal(np.isnan(a), np.isnan(e)), f"{op}: NaN in different places"
+    t = tol(op, dtype)
+    scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), e.shape)
+    allowed = np.broadcast_to(t.allowed(dtype, scale, tiny_scale), e.shape)
+    a64, e64 = a.astype(np.float64), e.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        diff = np.where(tf_finite, np.abs(a64 - e64), 0.0)  # (same shape)
+    inf_mismatch = ~tf_finite & ~np.isnan(e) & (a64 != e64)
+    assert not inf_mismatch.any(), f"{op}: TF gives +-inf where NumPy differs"
+    over = diff > allowed
+    if over.any():
+        i = tuple(np.argwhere(over)[0]) if a.ndim else ()
+        raise AssertionError(
+            f"{op} ({np.dtype(dtype).name}): {int(over.sum())} of {diff.size} entries differ by "
+            f"more than {t.ulps:g} ulps x scale ({t.scale}); e.g. at {list(i)}: NumPy "
+            f"{a64[i]!r}, TF {e64[i]!r}, |diff| {diff[i]:.3g} > allowed {allowed[i]:.3g} "
+            f"(max |diff| {diff.max():.3g})")
+    _record(op, dtype, diff, scale, allowed)
+
+
+def record_exact(op: str, dtype, mismatches: int, n: int) -> None:
+    """Record an exact comparison (predictions, accuracy) that passed."""
+    rec = OBSERVED.setdefault((op, np.dtype(dtype).name),
+                              {"max_abs": 0.0, "max_ulps": 0.0, "max_fraction": 0.0,
+                               "comparisons": 0})
+    rec["max_abs"] = max(rec["max_abs"], float(mismatches))
+    rec["comparisons"] += 1
+
+
+# --- error scales ---------------------------------------------------------------------------
+
+def softmax64(z) -> np.ndarray:
+    """A float64 softmax of z (N, C), for error scales only (computed here, not by either side)."""
+    z = np.asarray(z, dtype=np.float64)
+    s = np.exp(z - z.max(axis=1, keepdims=True))  # exp cannot overflow
+    return s / s.sum(axis=1, keepdims=True)
+
+
+def onehot64(labels, C: int) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim == 2:
+        return np.abs(labels.astype(np.float64))
+    Y = np.zeros((labels.shape[0], C))
+    Y[np.arange(labels.shape[0]), labels] = 1.0
+    return Y  # (N, C)
+
+
+def scale_logits(X, W, b) -> np.ndarray:
+    """|X| @ |W| + |b|  (N, C): the sum of |terms| of each logit."""
+    return np.abs(X.astype(np.float64)) @ np.abs(W.astype(np.float64)) + np.abs(b)
+
+
+def scale_dz(z, labels, z_scale=None) -> np.ndarray:
+    """(softmax + |Y|) / N  (N, C): what each entry of dL/dZ = (softmax - Y) / N is rounded
+    relative to (the difference itself may cancel to 0). When the logits were computed on each
+    side (X @ W + b, rounded differently), z_scale (N,) = the largest scale_logits of each row
+    adds their difference: d softmax_c = softmax_c (dz_c - sum_j softmax_j dz_j), so
+    + 2 softmax z_scale."""
+    N, C = np.shape(z)
+    p = softmax64(z)  # (N, C)
+    extra = 0.0 if z_scale is None else 2.0 * p * np.asarray(z_scale)[:, None]
+    return (p + onehot64(labels, C) + extra) / N
+
+
+def model_scales(X, W, b, labels):
+    """Error scales of loss_and_grads from the model's inputs: (loss, dZ (N, C)), with the
+    logits' own rounding carried through (see scale_dz)."""
+    X64 = X.astype(np.float64)
+    Z = X64 @ W.astype(np.float64) + b  # (N, C)
+    z_scale = scale_logits(X, W, b).max(axis=1)  # (N,)
+    S = scale_dz(Z, labels, z_scale)  # (N, C)
+    loss = np.log(Z.shape[1]) + 2.0 * z_scale.mean()  # a logit off by dz moves L by <= 2 dz
+    return loss, S
+
+
+def scale_grad_W(X, S) -> np.ndarray:
+    """|X|.T @ S  (D, C), S (N, C) the scale of dZ's entries (scale_dz)."""
+    return np.abs(X.astype(np.float64)).T @ S
+
+
+def scale_grad_b(S) -> np.ndarray:
+    """sum_n S_n  (C,)."""
+    return S.sum(axis=0)
+
+
+def tiny_scale_grad_W(X) -> np.ndarray:
+    """1 + sum_n |X_nd|  (D, 1): dW sums N products X_nd dZ_nc, each dZ possibly flushed."""
+    return 1.0 + np.abs(X.astype(np.float64)).sum(axis=0)[:, None]
