@@ -9,7 +9,10 @@ function returning one); it compares that gradient with central differences of f
 
 The floor keeps entries whose true gradient is 0 or tiny (MNIST border pixels are always 0)
 from dividing finite-difference noise by nothing: below the floor an entry is held to the
-absolute error threshold * floor instead.
+absolute error threshold * floor instead. The floor used is the larger of the one given and
+noise / threshold, where noise = 2 eps |f(x)| sum|w| / h estimates the rounding noise of the
+stencil (eps = 2.2e-16, w its weights): no entry is asked to be more exact than finite
+differences can measure, and every error above both threshold * |gradient| and that noise fails.
 
 Small inputs (x.size <= max_full) get every entry checked; large ones get n_samples entries
 drawn at random. Either way n_directions random unit directions v add a check of the whole
@@ -64,7 +67,8 @@ class GradcheckReport:
     threshold: float
     h: float
     order: int
-    floor: float
+    floor: float                    # the floor used: max(floor given, noise / threshold)
+    noise: float                    # estimated absolute rounding noise of the stencil
     passed: bool
     problem: str | None = None      # why the check could not run or what was not finite
 
@@ -77,7 +81,7 @@ class GradcheckReport:
                  f"(threshold {self.threshold:.0e}), median {self.median_rel_error:.2e}, "
                  f"{self.mode} {self.n_entries} entries + {self.n_directions} directions "
                  f"(max {self.direction_max_rel_error:.2e}); h={self.h:g}, order {self.order}, "
-                 f"floor {self.floor:g}"]
+                 f"floor {self.floor:.2g}"]
         if self.problem:
             lines.append(f"  problem: {self.problem}")
         for e in self.worst:
@@ -141,7 +145,8 @@ def gradcheck(f: Callable[[np.ndarray], float], x, grad, *, name: str = "x",
     grad:      the claimed df/dx at x, an array of x's shape, or a function grad(x) -> array.
     h, order:  step and stencil (4: O(h^4) error, 4 calls of f per entry; 2: O(h^2), 2 calls;
                for order 2 use h ~ 1e-5). h is absolute: scale x to O(1) or choose h to match.
-    floor:     denominator floor of the relative error (see the module docstring).
+    floor:     smallest denominator of the relative error (see the module docstring; the one
+               used is at least the stencil's noise / threshold).
     threshold: pass when every relative error (entries and directions) is <= threshold.
     max_full:  check every entry when x.size <= max_full, else n_samples random entries.
     n_directions: random unit directions (standard normal, normalised) for v . grad checks.
@@ -166,6 +171,8 @@ def gradcheck(f: Callable[[np.ndarray], float], x, grad, *, name: str = "x",
         raise InputError(f"grad must be a numeric array, got dtype {a.dtype}")
     a = a.astype(np.float64)
 
+    noise = 0.0
+
     def report(mode, n_entries, n_dirs, rel_all, rel_entries, rel_dirs, worst, problem):
         finite = problem is None
         mx = float(np.max(rel_all)) if rel_all.size else float("nan")
@@ -174,13 +181,19 @@ def gradcheck(f: Callable[[np.ndarray], float], x, grad, *, name: str = "x",
             n_directions=n_dirs, max_rel_error=mx,
             median_rel_error=float(np.median(rel_entries)) if rel_entries.size else float("nan"),
             direction_max_rel_error=float(np.max(rel_dirs)) if rel_dirs.size else float("nan"),
-            worst=worst, threshold=threshold, h=h, order=order, floor=floor,
+            worst=worst, threshold=threshold, h=h, order=order, floor=floor, noise=noise,
             passed=bool(finite and rel_all.size and mx <= threshold), problem=problem)
 
     if a.shape != x.shape:
         empty = np.zeros(0)
         return report("not run", 0, 0, empty, empty, empty, (),
                       f"the gradient has shape {a.shape}, x has shape {x.shape}")
+
+    f0 = _scalar(f, x.copy())
+    weights = _STENCILS[order][1]
+    eps = np.finfo(np.float64).eps
+    noise = 2 * eps * abs(f0) * float(np.sum(np.abs(weights))) / h  # f's rounding, via the stencil
+    floor = max(floor, noise / threshold) if np.isfinite(noise) else floor
 
     rng = np.random.default_rng(seed)
     if x.size <= max_full:

@@ -227,3 +227,39 @@ def scale_grad_b(S) -> np.ndarray:
 def tiny_scale_grad_W(X) -> np.ndarray:
     """1 + sum_n |X_nd|  (D, 1): dW sums N products X_nd dZ_nc, each dZ possibly flushed."""
     return 1.0 + np.abs(X.astype(np.float64)).sum(axis=0)[:, None]
+
+
+# --- the math properties (NumPy alone): slack in ulps of the dtype, each with its reason -------
+
+MATH_ULPS = {
+    "softmax_sum": (4, "a row of C entries, each within ~2 ulps of exact (one exp, one "
+                       "division), sums to 1 within ~C ulps: held to 4 C ulps"),
+    "shift": (8, "z + c is rounded (one ulp of |z| + |c|), which moves each probability by up "
+                 "to that relative to itself; the rest as softmax_sum"),
+    "log_of_softmax": (8, "log(softmax) vs log_softmax, where softmax is a normal number: both "
+                          "round z - m (exact) then ~1 ulp of exp/log each, relative to "
+                          "|log_softmax| + log C"),
+    "logsumexp_bounds": (2, "m + log(s) rounds once at m's magnitude"),
+    "entropy": (8, "CE - H(Y) >= 0 in exact arithmetic; each is a sum of >= 0 terms rounded to a "
+                   "few ulps of itself"),
+    "log_C": (4, "equal logits: z - m = 0 exactly, the sum is C (exact for C <= 2^24), one log"),
+    "grad_rows_sum": (4, "(softmax - Y) / N summed over C: softmax_sum's error divided by N"),
+    "mean_of_copies": (4, "the mean of a batch and of the batch twice: pairwise sums in a "
+                          "different grouping, a few ulps of the loss"),
+    "descent": (16, "loss(W - lr g) <= loss(W) - lr/2 |g|^2 in exact arithmetic (lr <= 1/L); "
+                    "each loss is rounded at ~|loss| + 2 max |logit| (see model_scales)"),
+}
+
+# gradcheck thresholds (max relative error, floored) for the finite-difference properties.
+# float64: order-4 central differences at h = 1e-3 carry ~1e-12 absolute error on ordinary
+# losses (~1e-9 relative), and gradcheck raises the floor to its noise / threshold on large
+# losses; 1e-6 leaves ~1000x room. float32 gradients are exact only to a few float32 ulps of
+# (softmax + Y) / N, not of softmax - Y, which cancels where softmax ~ Y: the floor 1e-2 holds
+# entries below it to 1e-6 absolute (~8 ulps of 1), larger ones to 1e-4 relative.
+GRADCHECK = {np.dtype(np.float32): dict(threshold=1e-4, floor=1e-2),
+             np.dtype(np.float64): dict(threshold=1e-6, floor=1e-5)}
+
+
+def math_slack(name: str, dtype) -> float:
+    """MATH_ULPS[name] in units of the dtype's eps."""
+    return MATH_ULPS[name][0] * EPS[np.dtype(dtype)]
