@@ -38,6 +38,11 @@ def test_every_contender_is_timed_and_records_a_final_loss_that_agrees(result):
     c = e["contenders"]
     assert c["numpy-fast-u8"]["final_loss"] == c["numpy-ref"]["final_loss"]  # bit-identical
     assert e["losses_agree"] and max(v["loss_rel_diff_vs_ref"] for v in c.values()) <= 1e-5
+    assert c["tf-graph-seed"]["speedup_vs_tf_graph_seed"] == 1.0
+    t = e["targets"]
+    assert t["same_final_loss_1e-5"] is True and t["fastest_tf"] in bench.TF
+    assert isinstance(t["faster_than_every_tf"], bool)
+    assert t["speedup_vs_tf_graph_seed"] == c["numpy-fast-u8"]["speedup_vs_tf_graph_seed"]
 
 
 def test_sweep_ops_threads_and_floor_sections_hold_their_figures(result):
