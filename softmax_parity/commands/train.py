@@ -135,6 +135,7 @@ class _Checkpoints:
     def __init__(self, args, config, train_fn):
         self.args, self.dir, self.data_sha = args, args.checkpoint_dir, None
         self.config, self.resumed, self.history, self.saved = config, None, [], None
+        self.can_resume = _accepts(train_fn, "resume")
         if args.resume and not self.dir:
             raise UsageError("--resume needs --checkpoint-dir DIR, the folder the run saved to")
         if not self.dir:
@@ -147,7 +148,7 @@ class _Checkpoints:
                              "that run, or choose another folder")
         if not args.resume:
             return
-        if not _accepts(train_fn, "resume"):
+        if not self.can_resume:
             raise UsageError(f"backend {args.backend} cannot resume from a checkpoint yet")
         ck = checkpoint.latest(self.dir, warn=_warn, set_aside=True)
         if ck is None:
@@ -196,9 +197,11 @@ class _Checkpoints:
     def aborted(self) -> None:
         """Ctrl-C ended the run without a stop point: point at the newest epoch checkpoint."""
         if self.dir and self.saved is not None:
+            how = (f"Resume with:\n  {_resume_command(self.args, self.config)}"
+                   if self.can_resume else
+                   f"(backend {self.args.backend} cannot resume from it yet)")
             _warn(f"aborted; the newest checkpoint in {self.dir} is at epoch "
-                  f"{self.saved.epoch}, step {self.saved.step}. Resume with:\n  "
-                  f"{_resume_command(self.args, self.config)}")
+                  f"{self.saved.epoch}, step {self.saved.step}. {how}")
 
     def stopped(self, result) -> int:
         """The run was stopped by Ctrl-C between two steps: save, say how to resume, 130."""
