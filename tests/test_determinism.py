@@ -9,7 +9,6 @@ bit-identical. With NumPy's OpenBLAS 0.3.31 on this machine, the logits GEMM X @
 with 1 (a few float32 ulps); the gradient GEMM X.T @ dZ and the reductions come out identical.
 So here 1 vs 2 threads is tested against bounds: each GEMM within the worst-case rounding
 bound of a dot product, and training within the tolerances below."""
-import hashlib
 import subprocess
 import sys
 import textwrap
