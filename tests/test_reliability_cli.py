@@ -148,6 +148,13 @@ def test_resume_on_other_data_is_refused(one_epoch_ckpt, tmp_path, capsys):
     assert "trained on other data" in capsys.readouterr().err
 
 
+def test_a_checkpoint_dir_that_is_a_file_is_refused_before_training(tmp_path, capsys):
+    (tmp_path / "f").write_text("x")
+    assert cli("--checkpoint-dir", tmp_path / "f", "--data-dir", tmp_path / "nope") == 2
+    assert f"--checkpoint-dir {tmp_path / 'f'}: exists and is not a folder" in \
+        capsys.readouterr().err
+
+
 def test_resume_needs_a_checkpoint_dir(capsys):
     assert cli("--resume") == 2
     assert "--resume needs --checkpoint-dir" in capsys.readouterr().err

@@ -140,7 +140,7 @@ class _Checkpoints:
             raise UsageError("--resume needs --checkpoint-dir DIR, the folder the run saved to")
         if not self.dir:
             return
-        common.check_out_dir(self.dir)
+        _check_dir(self.dir)
         found = checkpoint.listing(self.dir)
         if found and not args.resume:
             raise UsageError(f"--checkpoint-dir {self.dir} already holds checkpoints (newest "
@@ -215,6 +215,18 @@ class _Checkpoints:
         _warn(f"{where}; checkpoint saved in {self.dir}. Resume with:\n  "
               f"{_resume_command(self.args, self.config)}")
         return 130
+
+
+def _check_dir(path) -> None:
+    """--checkpoint-dir must be a folder we can write, checked before any training."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"--checkpoint-dir {path}: exists and is not a folder")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--checkpoint-dir {path}: cannot create it ({e.strerror})") from None
+    if not os.access(path, os.W_OK):
+        raise UsageError(f"--checkpoint-dir {path}: not writable; choose another folder")
 
 
 def _merge_config(given, saved):
