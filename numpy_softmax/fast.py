@@ -3,8 +3,9 @@
 Dimensions: N training examples, D features, C classes, B batch size.
 
 train.sgd_epoch is the documentation of the math; fast_epoch is the same math arranged for the
-machine. Per step it does, with the same NumPy calls on the same operands in the same order
-(so every rounding is the same and the parameters come out bit-identical):
+machine. Every operation that rounds (the two GEMMs, the sums, exp, log, the divisions, the
+update) is the same NumPy or BLAS call on the same operands in the same order as in the
+reference, so the parameters and losses come out bit-identical. Per step:
 
     Xb = X[idx]                                  (B, D)  gathered into one reused buffer
     Z = Xb @ W + b                               (B, C)  the same sgemm call as the reference
@@ -14,12 +15,12 @@ machine. Per step it does, with the same NumPy calls on the same operands in the
     dZ = (E / S - onehot(y)) / B                 (B, C)  = (softmax(Z) - Y) / B
     W -= lr * (Xb.T @ dZ);  b -= lr * sum_n dZ   (D, C), (C,)
 
-What it saves over the reference (measured in docs/benchmarks.md): no temporaries (every array
-is allocated once per epoch and written with out=), the softmax's exp computed once instead of
-twice (the reference's cross_entropy and grad_logits each take one), the row gather done by
-np.take(mode="wrap") into a buffer that stays in cache (X[idx] allocates 400 KB per step, and
-mode="raise" buffers its output), the labels of the whole epoch gathered once, and the
-Python-level overhead of Params, function calls and reductions' keyword handling.
+What it saves over the reference (measured in docs/benchmarks.md): temporaries (every array is
+allocated once per epoch and written with out=), one of the two exps (the reference's
+cross_entropy and grad_logits each compute the softmax), the row gather's fresh 400 KB array
+per step (np.take with mode="wrap" into a buffer that stays in cache; mode="raise" would buffer
+its output), the slow max over rows of 10 (taken on a transposed copy instead: a max never
+rounds, so it is the same max), and Python-level overhead (Params, calls, keyword handling).
 
 With X a ScaledRows (uint8 pixels and a scale), each step gathers 1 byte per feature instead
 of 4 and converts the batch to float in the buffer: the same float32 numbers the loader makes
@@ -34,7 +35,7 @@ import numpy as np
 
 from .errors import InputError
 from .model import Params
-from .train import TrainConfig, check_loss, loss_limit, steps_per_epoch
+from .train import TrainConfig, check_loss, loss_limit, sgd_epoch, steps_per_epoch
 
 
 class ScaledRows:
@@ -122,6 +123,11 @@ def fast_epoch(params: Params, X, y: np.ndarray, order: np.ndarray, config: Trai
     every step but the last). Raises DivergenceError (train.check_loss) on a NaN/inf loss or
     one over loss_limit(C), before that step's update, as the reference does.
     """
+    if getattr(X, "dtype", None) != params.W.dtype:
+        # rows and parameters of different dtypes (train() never passes them): NumPy promotes
+        # them op by op, and the reference does exactly that
+        return sgd_epoch(params, X, y, order, config, epoch=epoch, first_step=first_step,
+                         on_step=on_step, should_stop=should_stop)
     B = config.batch_size
     lr = config.lr
     n = order.shape[0]

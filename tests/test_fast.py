@@ -125,6 +125,15 @@ def test_fast_epoch_raises_the_references_divergence_error_at_the_same_step():
     assert errors[0][:2] == (5, 1)  # step 0 takes the huge step; step 1 sees its loss
 
 
+def test_fast_epoch_gives_the_references_numbers_for_rows_and_params_of_different_dtypes():
+    _, X, y, p = problem(4, 40, 3, 2, "float64")  # float64 rows, float64 params
+    p32 = ns.Params(p.W.astype(np.float32), p.b.astype(np.float32))
+    cfg = ns.TrainConfig(batch_size=8, lr=0.5)
+    order = epoch_order(40, cfg, 0)
+    assert_same_epoch(fast_epoch(p32, X, y, order, cfg, epoch=0),
+                      sgd_epoch(p32, X, y, order, cfg, epoch=0))
+
+
 def test_fast_epoch_refuses_an_order_with_rows_that_do_not_exist():
     _, X, y, p = problem(3, 20, 3, 2)
     with pytest.raises(IndexError):
