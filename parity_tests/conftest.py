@@ -4,7 +4,8 @@
             calls and graph builds are slow and uneven), no example database (every run starts
             clean: a stored failing example from a local experiment cannot leak into CI)
   dev       20 examples, with the local example database: quick runs while editing
-  thorough  1,000 examples: what parity_tests.measure runs to find the worst differences
+  thorough  1,000 examples (PARITY_EXAMPLES=n for another count): what parity_tests.measure
+            runs to find the worst differences
 Pick one with HYPOTHESIS_PROFILE=<name>; without it (CI set or not) the ci profile is loaded.
 """
 import json
@@ -17,7 +18,8 @@ _COMMON = dict(deadline=None, report_multiple_bugs=False, print_blob=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("ci", max_examples=100, database=None, **_COMMON)
 settings.register_profile("dev", max_examples=20, **_COMMON)
-settings.register_profile("thorough", max_examples=1000, database=None, **_COMMON)
+settings.register_profile("thorough", max_examples=int(os.environ.get("PARITY_EXAMPLES", 1000)),
+                         database=None, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "ci")
 
 

@@ -110,12 +110,16 @@ def tol(op: str, dtype) -> Tol:
 OBSERVED: dict[tuple[str, str], dict] = {}
 
 
-def _record(op: str, dtype, diff: np.ndarray, scale: np.ndarray, allowed: np.ndarray) -> None:
+def _record(op: str, dtype, diff: np.ndarray, scale: np.ndarray, allowed: np.ndarray,
+            atol: np.ndarray) -> None:
+    """Keep the worst |diff|, the worst diff in ulps of the scale (beyond the flush-to-zero
+    allowance atol) and the worst fraction of the tolerance used."""
     if diff.size == 0:
         return
     dt = np.dtype(dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ulps = np.where(diff > 0, diff / (EPS[dt] * scale), 0.0)
+        beyond = np.maximum(diff - atol, 0.0)
+        ulps = np.where(beyond > 0, beyond / (EPS[dt] * scale), 0.0)
         frac = np.where(diff > 0, diff / allowed, 0.0)
     key = (op, dt.name)
     rec = OBSERVED.setdefault(key, {"max_abs": 0.0, "max_ulps": 0.0, "max_fraction": 0.0,
@@ -156,7 +160,8 @@ def assert_matches(op: str, numpy_value, tf_value, scale, dtype, tiny_scale=1.0)
             f"more than {t.ulps:g} ulps x scale ({t.scale}); e.g. at {list(i)}: NumPy "
             f"{a64[i]!r}, TF {e64[i]!r}, |diff| {diff[i]:.3g} > allowed {allowed[i]:.3g} "
             f"(max |diff| {diff.max():.3g})")
-    _record(op, dtype, diff, scale, allowed)
+    atol = np.broadcast_to(t.allowed(dtype, 0.0, tiny_scale), e.shape)  # the tinies part
+    _record(op, dtype, diff, scale, allowed, atol)
 
 
 def record_exact(op: str, dtype, mismatches: int, n: int) -> None:

@@ -11,7 +11,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ["compare", "train", "data", "plot", "explain", "bench"]  # order of --help
+COMMANDS = ["compare", "train", "data", "plot", "explain", "bench", "gradcheck"]  # order of --help
 
 
 def build_parser() -> argparse.ArgumentParser:
