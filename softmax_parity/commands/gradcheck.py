@@ -14,6 +14,7 @@ Exit status 0 when everything passes (and every mistake is flagged), 1 otherwise
 """
 from __future__ import annotations
 
+import contextlib
 import json
 
 import numpy as np
@@ -275,9 +276,25 @@ def _report_json(r) -> dict:
                             rel_error=e.rel_error) for e in r.worst])
 
 
+def _one_blas_thread():
+    """Finite differences make thousands of small GEMMs ((128, 784) @ (784, 10)): one BLAS
+    thread runs them ~0.2 ms each, while OpenBLAS's two threads on 2 busy cores took ~12 ms
+    (measured). threadpoolctl is in the bench and dev extras; without it, nothing changes."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def run(args) -> int:
     _validate(args)
     tfs = _import_tf(args)
+    with _one_blas_thread():
+        return _run(args, tfs)
+
+
+def _run(args, tfs) -> int:
     data = common.load_data(args, quiet=args.quiet or args.json)
     points, order = _points(data, args)
     B = args.batch_size
