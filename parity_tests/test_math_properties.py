@@ -46,7 +46,8 @@ def test_softmax_is_shift_invariant(dtype, data, shift):
     rounding = np.abs(_f64(z)).max(axis=1, keepdims=True) + abs(shift)  # (N, 1)
     allowed = p * 2 * rounding * T.math_slack("shift", dtype) \
         + z.shape[1] * T.math_slack("softmax_sum", dtype) * p + 4 * T.TINY[np.dtype(dtype)]
-    assert np.all(np.abs(p - q) <= allowed), f"max |softmax(z) - softmax(z + c)| {np.abs(p - q).max()}"
+    assert np.all(np.abs(p - q) <= allowed), \
+        f"softmax(z) and softmax(z + c) differ by {np.abs(p - q).max()}"
 
 
 @dtypes
@@ -107,7 +108,7 @@ def test_naive_softmax_overflows_where_the_shifted_one_does_not(dtype):
     np.testing.assert_allclose(p[1], e / e.sum(), rtol=1e-6)
 
 
-# --- cross-entropy ---------------------------------------------------------------------------------
+# --- cross-entropy --------------------------------------------------------------------------------
 
 @dtypes
 @given(data=st.data())
@@ -165,7 +166,7 @@ def test_loss_is_a_mean_and_its_gradient_scales_as_1_over_N(dtype, data):
     np.testing.assert_array_equal(g2[:N], g2[N:])
 
 
-# --- gradients -------------------------------------------------------------------------------------
+# --- gradients ------------------------------------------------------------------------------------
 
 @dtypes
 @given(data=st.data())
@@ -230,7 +231,7 @@ def test_loss_and_grads_agree_with_finite_differences(dtype, data):
                dtype, "dL/db")
 
 
-# --- SGD and accuracy ------------------------------------------------------------------------------
+# --- SGD and accuracy -----------------------------------------------------------------------------
 
 @dtypes
 @given(data=st.data())
