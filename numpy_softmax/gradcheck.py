@@ -10,9 +10,11 @@ function returning one); it compares that gradient with central differences of f
 The floor keeps entries whose true gradient is 0 or tiny (MNIST border pixels are always 0)
 from dividing finite-difference noise by nothing: below the floor an entry is held to the
 absolute error threshold * floor instead. The floor used is the larger of the one given and
-noise / threshold, where noise = 2 eps |f(x)| sum|w| / h estimates the rounding noise of the
-stencil (eps = 2.2e-16, w its weights): no entry is asked to be more exact than finite
-differences can measure, and every error above both threshold * |gradient| and that noise fails.
+noise / threshold, where noise = 2 eps max(|f(x)|, f_scale) sum|w| / h estimates the rounding
+noise of the stencil (eps = 2.2e-16, w its weights; f_scale, if given, is the magnitude of
+f's intermediate values when they are much larger than f itself, e.g. logits ~1e4 around a
+loss ~1): no entry is asked to be more exact than finite differences can measure, and every
+error above both threshold * |gradient| and that noise fails.
 
 Small inputs (x.size <= max_full) get every entry checked; large ones get n_samples entries
 drawn at random. Either way n_directions random unit directions v add a check of the whole
@@ -136,7 +138,7 @@ def _entry_derivative(f, x: np.ndarray, i: int, h: float, order: int) -> float:
 def gradcheck(f: Callable[[np.ndarray], float], x, grad, *, name: str = "x",
               h: float = 1e-3, order: int = 4, floor: float = 1e-5, threshold: float = 1e-7,
               max_full: int = 1000, n_samples: int = 200, n_directions: int = 10,
-              n_worst: int = 5, seed: int = 0) -> GradcheckReport:
+              n_worst: int = 5, seed: int = 0, f_scale: float = 0.0) -> GradcheckReport:
     """Check a claimed gradient of the scalar function f at x against finite differences.
 
     f:         f(x) -> scalar, called with float64 arrays of x's shape (so it runs in float64
@@ -151,6 +153,8 @@ def gradcheck(f: Callable[[np.ndarray], float], x, grad, *, name: str = "x",
     max_full:  check every entry when x.size <= max_full, else n_samples random entries.
     n_directions: random unit directions (standard normal, normalised) for v . grad checks.
     seed:      drives the sampled entries and the directions (np.random.default_rng(seed)).
+    f_scale:   magnitude of f's intermediate values, if larger than |f(x)| (see the module
+               docstring); it only raises the noise estimate, hence the floor.
     Returns a GradcheckReport; a gradient of the wrong shape or with NaN/inf fails the report
     (it does not raise). Raises InputError for arguments that make no check possible.
     """
@@ -159,8 +163,9 @@ def gradcheck(f: Callable[[np.ndarray], float], x, grad, *, name: str = "x",
     for label, v in (("h", h), ("threshold", threshold)):
         if not (np.isfinite(v) and v > 0):
             raise InputError(f"{label} must be a finite number > 0, got {v!r}")
-    if not (np.isfinite(floor) and floor >= 0):
-        raise InputError(f"floor must be a finite number >= 0, got {floor!r}")
+    for label, v in (("floor", floor), ("f_scale", f_scale)):
+        if not (np.isfinite(v) and v >= 0):
+            raise InputError(f"{label} must be a finite number >= 0, got {v!r}")
     x = np.array(x, dtype=np.float64)  # a float64 copy: the caller's array is never touched
     if x.size == 0:
         raise InputError("gradcheck needs a non-empty x")
@@ -192,7 +197,7 @@ def gradcheck(f: Callable[[np.ndarray], float], x, grad, *, name: str = "x",
     f0 = _scalar(f, x.copy())
     weights = _STENCILS[order][1]
     eps = np.finfo(np.float64).eps
-    noise = 2 * eps * abs(f0) * float(np.sum(np.abs(weights))) / h  # f's rounding, via the stencil
+    noise = 2 * eps * max(abs(f0), f_scale) * float(np.sum(np.abs(weights))) / h  # f's rounding
     floor = max(floor, noise / threshold) if np.isfinite(noise) else floor
 
     rng = np.random.default_rng(seed)

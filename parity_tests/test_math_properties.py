@@ -189,8 +189,10 @@ def _labels64(c):
     return Y / Y.sum(axis=1, keepdims=True)
 
 
-def _gradcheck(f, x, grad, dtype, name):
-    rep = ns.gradcheck(f, x, grad, name=name, n_directions=3, **T.GRADCHECK[np.dtype(dtype)])
+def _gradcheck(f, x, grad, dtype, name, f_scale=0.0):
+    """f_scale: the largest logit magnitude inside f (f rounds at that size, not at |f|)."""
+    rep = ns.gradcheck(f, x, grad, name=name, n_directions=3, f_scale=f_scale,
+                       **T.GRADCHECK[np.dtype(dtype)])
     assert rep.passed, rep.summary()
     return rep
 
@@ -202,7 +204,7 @@ def test_grad_logits_agrees_with_finite_differences(dtype, data):
     c = data.draw(logit_cases(dtype, labels="any", max_n=12, max_c=8))
     z64, labels = _f64(c.z), _labels64(c)
     _gradcheck(lambda z: ns.cross_entropy(z, labels), z64, ns.grad_logits(c.z, c.labels),
-               dtype, "dL/dZ")
+               dtype, "dL/dZ", f_scale=float(np.abs(z64).max()))
 
 
 @dtypes
@@ -211,7 +213,7 @@ def test_logsumexp_gradient_is_softmax(dtype, data):
     """d/dz sum_n lse(z_n) = softmax(z): finite differences of logsumexp against softmax."""
     z = data.draw(logit_cases(dtype, max_n=8, max_c=8)).z
     _gradcheck(lambda v: np.sum(ns.logsumexp(v, axis=1)), _f64(z), ns.softmax(z), dtype,
-               "d lse/dz")
+               "d lse/dz", f_scale=float(np.abs(_f64(z)).max(axis=1).sum()))
 
 
 @dtypes
@@ -225,10 +227,11 @@ def test_loss_and_grads_agree_with_finite_differences(dtype, data):
     assert g.W.shape == c.W.shape and g.b.shape == c.b.shape
     assert g.W.dtype == c.W.dtype and g.b.dtype == c.b.dtype
     b64, W64 = _f64(c.b), _f64(c.W)
+    zmax = float(T.scale_logits(c.X, c.W, c.b).max())  # the logits' magnitude inside the loss
     _gradcheck(lambda W: ns.loss_and_grads(ns.Params(W, b64), X64, labels)[0], W64, g.W,
-               dtype, "dL/dW")
+               dtype, "dL/dW", zmax)
     _gradcheck(lambda b: ns.loss_and_grads(ns.Params(W64, b), X64, labels)[0], b64, g.b,
-               dtype, "dL/db")
+               dtype, "dL/db", zmax)
 
 
 # --- SGD and accuracy -----------------------------------------------------------------------------
