@@ -44,7 +44,7 @@ def test_the_table_names_the_figures(capsys):
     out = capsys.readouterr().out
     assert rc == 0
     assert "dW" in out and "db" in out and "max" in out and "median" in out
-    assert out.strip().splitlines()[-1].startswith("PASS: max relative error dW")
+    assert out.strip().splitlines()[-1].startswith("PASS: max rel error dW")
 
 
 def test_a_failing_check_exits_1(capsys):
