@@ -56,19 +56,22 @@ TOLERANCES: dict[str, Tol] = {
         "and log (~1 ulp each) and the order of the sum differ; m + log(s) rounds at m's "
         "magnitude (up to 1e4); worst seen 1.6 / 1.8 ulps"),
     "softmax": Tol(
-        32, 4, "each probability itself (down to the smallest normal)",
-        "exp(z - m) / sum: exp (NumPy's SIMD vs Eigen's, ~1 ulp), a sum of C <= 20 terms in "
-        "another order, one division; TF flushes subnormal probabilities to 0 (the 4 tiny); "
-        "worst seen 4.1 / 3.7 ulps"),
+        32, 4, "each probability",
+        "relative to each probability itself, down to the smallest normal: exp(z - m) / sum, "
+        "exp (NumPy's SIMD vs Eigen's, ~1 ulp), a sum of C <= 20 terms in another order, one "
+        "division; TF flushes subnormal probabilities to 0 (the 4 tiny); worst seen "
+        "4.1 / 3.7 ulps"),
     "log_softmax": Tol(
         8, 0, "|log_softmax| + log C",
         "(z - m) - log(sum exp(z - m)): z - m exact and the same on both sides; the log of a "
         "sum in [1, C] differs by ~1 ulp of log C; worst seen 1.4 / 1.4 ulps"),
     "cross_entropy": Tol(
-        16, 0, "|L| + log C (+ 2 mean max_c |X||W| for loss_and_grads' logits)",
-        "mean over N <= 256 rows of lse(z) - z_y (ids) or sum_c Y_c (lse - z_c) (rows): every "
-        "term >= 0, nothing cancels; TF's fused xent kernel and NumPy's log_softmax round the "
-        "log of the sum and the mean in other orders; worst seen 2.3 / 2.4 ulps"),
+        16, 0, "|L| + log C",
+        "(plus 2 mean_n max_c (|X| @ |W| + |b|) when each side computed its own logits, as in "
+        "loss_and_grads) the mean over N <= 256 rows of lse(z) - z_y (ids) or "
+        "sum_c Y_c (lse - z_c) (rows): every term >= 0, nothing cancels; TF's fused xent "
+        "kernel and NumPy's log_softmax round the log of the sum and the mean in other orders; "
+        "worst seen 2.3 / 2.4 ulps"),
     "grad_logits": Tol(
         32, 4, "S = (softmax + |Y|) / N",
         "(softmax - Y) / N: softmax's rounding (relative to itself) carried into a difference "
