@@ -58,6 +58,7 @@ def test_history_records_loss_validation_accuracy_and_seconds(rng):
     assert r.history[-1].loss < r.history[0].loss
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_a_huge_learning_rate_stops_with_a_divergence_error(rng):
     X, y, p = small_problem(rng)
     with pytest.raises(ns.DivergenceError, match="smaller learning rate") as e:
