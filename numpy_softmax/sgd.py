@@ -10,4 +10,5 @@ def sgd_step(params: Params, grads: Params, lr: float) -> Params:
 
     lr is a Python float: NumPy rounds it to the parameters' dtype before multiplying, as
     TF's GradientDescentOptimizer casts its learning rate to the variable's dtype."""
+    lr = float(lr)  # a NumPy float64 scalar would promote float32 parameters to float64
     return Params(params.W - lr * grads.W, params.b - lr * grads.b)

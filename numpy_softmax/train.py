@@ -44,6 +44,9 @@ class TrainConfig:
             raise InputError(f"seed must be >= 0, got {self.seed}")
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
             raise InputError(f"lr must be a finite number > 0, got {self.lr!r}")
+        # a Python float, so that NumPy scalars (np.float64(0.01)) never promote float32 math
+        object.__setattr__(self, "lr", float(self.lr))
+        object.__setattr__(self, "init_stddev", float(self.init_stddev))
         if not (math.isfinite(self.init_stddev) and self.init_stddev >= 0):
             raise InputError(f"init_stddev must be finite and >= 0, got {self.init_stddev!r}")
         if self.dtype not in ("float32", "float64"):

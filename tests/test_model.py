@@ -90,3 +90,12 @@ def test_one_sgd_step_lowers_the_loss_on_a_small_problem(rng):
     l0, g = ns.loss_and_grads(p, X, y)
     l1, _ = ns.loss_and_grads(ns.sgd_step(p, g, 0.1), X, y)
     assert l1 < l0
+
+
+def test_sgd_step_keeps_float32_with_a_numpy_float64_learning_rate():
+    p = ns.Params(np.ones((2, 2), np.float32), np.zeros(2, np.float32))
+    g = ns.Params(np.ones((2, 2), np.float32), np.ones(2, np.float32))
+    q = ns.sgd_step(p, g, np.float64(0.1))
+    assert q.W.dtype == np.float32 and q.b.dtype == np.float32
+    cfg = ns.TrainConfig(lr=np.float64(0.01))
+    assert type(cfg.lr) is float
