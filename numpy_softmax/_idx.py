@@ -27,11 +27,13 @@ IDX_UBYTE = 0x08  # the only element type MNIST uses: unsigned byte
 MAX_ITEMS = 10_000_000  # far above any MNIST-like set (70,000); refuses absurd headers
 MAX_BYTES = 64 * 2**20  # the largest MNIST file, train images, unpacks to 47,040,016 bytes
 GZIP_MAGIC = b"\x1f\x8b"
+# what to do about a bad file: it may be the user's own or the cache's
+REPLACE = "replace it with a good copy (a cache file is fetched again once deleted)"
 NPY_KINDS = "biuf"  # bool, signed and unsigned integers, floats: all an npz here may hold
 
 
 def _fix(path) -> str:
-    return f"{path}: the file is corrupt; delete it and fetch the data again"
+    return f"{path}: the file is corrupt; {REPLACE}"
 
 
 def unpack(raw: bytes, path, limit: int = MAX_BYTES) -> bytes:
@@ -50,7 +52,7 @@ def unpack(raw: bytes, path, limit: int = MAX_BYTES) -> bytes:
                 out += block
     except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as e:
         raise DataError(f"{path}: gzip stream is cut short or damaged ({e}); "
-                        "delete it and fetch the data again") from None
+                        + REPLACE) from None
     if len(out) > limit:
         raise DataError(f"{path}: larger than {limit} bytes once unpacked; not an MNIST file")
     return out
@@ -94,7 +96,7 @@ def parse_idx(data: bytes, path, expect_ndim: int) -> np.ndarray:
     if have != want:
         kind = "truncated" if have < want else "longer than its header says"
         raise DataError(f"{path}: {kind}: header {dims} needs {want} data bytes, file has "
-                        f"{have}; delete it and fetch the data again")
+                        f"{have}; {REPLACE}")
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
 
 
@@ -150,8 +152,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where, limit: int) 
         while got < nbytes:
             n = raw.readinto(view[got:])
             if not n:
-                raise DataError(f"{where}: member {name} is cut short; delete the file and "
-                                "fetch the data again")
+                raise DataError(f"{where}: member {name} is cut short; " + REPLACE)
             got += n
     return buf.view(dtype).reshape(shape, order="F" if fortran else "C")
 
@@ -181,8 +182,8 @@ def read_npz_arrays(source, where, keys, *, limit: int = MAX_BYTES) -> dict[str,
     except FileNotFoundError:
         raise DataError(f"{where}: no such file") from None
     except _NPZ_ERRORS as e:
-        raise DataError(f"{where}: not a readable npz ({type(e).__name__}: {e}); delete it "
-                        "and fetch again") from None
+        raise DataError(f"{where}: not a readable npz ({type(e).__name__}: {e}); "
+                        + REPLACE) from None
 
 
 def read_npz(path) -> dict[str, np.ndarray]:

@@ -29,10 +29,19 @@ def float_array(name: str, a, ndim: int | tuple[int, ...]) -> np.ndarray:
     if arr.ndim not in ndims:
         want = " or ".join(f"{d}-D" for d in ndims)
         raise InputError(f"{name} must be {want}, got shape {arr.shape}")
+    if arr.size == 0 and arr.ndim >= 1 and 0 in arr.shape[1:]:
+        raise InputError(f"{name} has shape {arr.shape}: needs at least one class (column)")
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise InputError(f"{name} holds {bad} NaN or inf value(s); inputs must be finite")
     return arr
+
+
+def axis(name: str, ax, ndim: int) -> None:
+    """An axis of an array with `ndim` dims: an int in [-ndim, ndim)."""
+    if not isinstance(ax, (int, np.integer)) or isinstance(ax, bool) or not -ndim <= ax < ndim:
+        raise InputError(f"{name} must be an integer in [{-ndim}, {ndim}) for a {ndim}-D array, "
+                         f"got {ax!r}")
 
 
 def labels(name: str, y, n: int, c: int, dtype) -> tuple[str, np.ndarray]:

@@ -77,6 +77,7 @@ class Dataset:
             "source": self.source,
             "cache": self.cache_path,
             "content_sha256": self.content_sha256,
+            "verified": self.content_sha256 == CONTENT_SHA256.get(self.name),
             "splits": {s: {"n": len(getattr(self, s)),
                            "class_counts": np.bincount(getattr(self, s).labels,
                                                        minlength=10).tolist()}
@@ -197,8 +198,12 @@ def fetch(name: str = "mnist", *, path=None, cache_dir=None, download: bool = Tr
     if path is not None:
         arrs = _from_user_path(os.fspath(path))
         got = content_sha256(arrs)
-        if got != CONTENT_SHA256[name]:
-            _log(f"note: {path} is not the canonical {name} (content SHA-256 {got[:16]}...); "
+        for other, sha in CONTENT_SHA256.items():
+            if other != name and got == sha:
+                raise DataError(f"{path} holds {other}, not {name}; pass --dataset {other} "
+                                "(or point --data-dir at the right files)")
+        if got != CONTENT_SHA256[name]:  # run records and `data` say verified: false
+            _log(f"warning: {path} is not the canonical {name} (content SHA-256 {got[:16]}...); "
                  "using it as given", quiet)
         return arrs, f"user path {path}", None
     cache = os.path.join(cache_dir or default_cache_dir(), f"{name}.npz")

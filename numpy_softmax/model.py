@@ -36,6 +36,8 @@ def init_params(n_features: int = 784, n_classes: int = 10, *, seed: int = 0,
     """
     if n_features < 1 or n_classes < 2:
         raise InputError(f"need n_features >= 1 and n_classes >= 2, got {n_features}, {n_classes}")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise InputError(f"seed must be an integer >= 0, got {seed!r}")
     if not (np.isfinite(stddev) and stddev >= 0):
         raise InputError(f"stddev must be a finite number >= 0, got {stddev}")
     dtype = np.dtype(dtype)

@@ -67,6 +67,7 @@ def logsumexp(z, axis: int = -1) -> np.ndarray:
     TF: tf.reduce_logsumexp.
     """
     z = _validate.float_array("z", z, tuple(range(1, 33)))
+    _validate.axis("axis", axis, z.ndim)
     return _logsumexp(z, axis)
 
 
@@ -78,6 +79,7 @@ def softmax(z, axis: int = -1) -> np.ndarray:
     Gradient (Jacobian of one row): d s_i / d z_j = s_i (delta_ij - s_j).  TF: tf.nn.softmax.
     """
     z = _validate.float_array("z", z, tuple(range(1, 33)))
+    _validate.axis("axis", axis, z.ndim)
     return _softmax(z, axis)
 
 
@@ -89,6 +91,7 @@ def log_softmax(z, axis: int = -1) -> np.ndarray:
     TF: tf.nn.log_softmax.
     """
     z = _validate.float_array("z", z, tuple(range(1, 33)))
+    _validate.axis("axis", axis, z.ndim)
     return _log_softmax(z, axis)
 
 

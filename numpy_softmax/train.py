@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -42,7 +43,8 @@ class TrainConfig:
             raise InputError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.seed < 0:
             raise InputError(f"seed must be >= 0, got {self.seed}")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+        if not (isinstance(self.lr, numbers.Real) and not isinstance(self.lr, bool)
+                and math.isfinite(self.lr) and self.lr > 0):
             raise InputError(f"lr must be a finite number > 0, got {self.lr!r}")
         # a Python float, so that NumPy scalars (np.float64(0.01)) never promote float32 math
         object.__setattr__(self, "lr", float(self.lr))
@@ -176,8 +178,11 @@ def sgd_epoch(params: Params, X: np.ndarray, y: np.ndarray, order: np.ndarray,
     return params, losses, False
 
 
-def prepare(X, y, config: TrainConfig, params: Params | None = None, X_val=None, y_val=None):
-    """Validate and convert training inputs once; returns (X, y_ids, params, X_val, y_val)."""
+def prepare(X, y, config: TrainConfig, params: Params | None = None, X_val=None, y_val=None,
+            n_classes: int = 10):
+    """Validate and convert training inputs once; returns (X, y_ids, params, X_val, y_val).
+    Without params, the model has n_classes classes (MNIST's 10) and every label must be one
+    of them: a stray label is an error, never a silently wider model."""
     dtype = np.dtype(config.dtype)
     from .fast import ScaledRows  # uint8 pixels read as float rows, batch by batch
     if not isinstance(X, ScaledRows):
@@ -186,9 +191,8 @@ def prepare(X, y, config: TrainConfig, params: Params | None = None, X_val=None,
     N, D = X.shape
     y_arr = np.asarray(y)
     if params is None:
-        C = int(y_arr.max()) + 1 if y_arr.size and y_arr.dtype.kind in "iu" else 2
-        C = max(C, 10) if D == 784 else max(C, 2)
-        params = init_params(D, C, seed=config.seed, stddev=config.init_stddev, dtype=dtype)
+        params = init_params(D, n_classes, seed=config.seed, stddev=config.init_stddev,
+                             dtype=dtype)
     else:
         params = check_params(params)
         params = Params(params.W.astype(dtype), params.b.astype(dtype))
@@ -212,7 +216,7 @@ def train(X, y, config: TrainConfig = TrainConfig(), *, params: Params | None = 
           on_step: Callable[[int, int, int], None] | None = None,
           on_epoch: Callable[[EpochRecord, Params], None] | None = None,
           epoch_fn=sgd_epoch, resume: Position | None = None,
-          should_stop: Callable[[], bool] | None = None) -> TrainResult:
+          should_stop: Callable[[], bool] | None = None, n_classes: int = 10) -> TrainResult:
     """Minibatch SGD on mean cross-entropy, the readable reference.
 
     Each step: Xb, yb = the next batch (B, D), (B,); loss, grads = loss_and_grads(params, Xb,
@@ -230,7 +234,7 @@ def train(X, y, config: TrainConfig = TrainConfig(), *, params: Params | None = 
     Raises DivergenceError as soon as a loss is NaN, inf or over loss_limit(C), or the
     parameters stop being finite; on_epoch never sees non-finite numbers.
     """
-    X, y_ids, params, X_val, y_val = prepare(X, y, config, params, X_val, y_val)
+    X, y_ids, params, X_val, y_val = prepare(X, y, config, params, X_val, y_val, n_classes)
     N = X.shape[0]
     n_steps = steps_per_epoch(N, config)
     pos = Position(start_epoch) if resume is None else resume

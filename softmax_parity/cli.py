@@ -14,8 +14,15 @@ from . import __version__
 COMMANDS = ["compare", "train", "data", "plot", "explain", "bench", "gradcheck"]  # order of --help
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line on stderr (exit 2) instead of the usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="softmax-parity",
         description="Softmax regression on MNIST in pure NumPy, checked against TensorFlow.")
     p.add_argument("--version", action="version", version=f"softmax-parity {__version__}")

@@ -71,7 +71,13 @@ def read_run(run_dir) -> dict:
     path = os.path.join(run_dir, "run.json") if os.path.isdir(run_dir) else run_dir
     try:
         with open(path) as f:
-            return json.load(f)
+            rec = json.load(f)
+        if not isinstance(rec, dict):
+            raise DataError(f"{path}: not a run record (expected a JSON object); "
+                            "make one with `softmax-parity train --out DIR`")
+        return rec
+    except DataError:
+        raise
     except FileNotFoundError:
         raise DataError(f"{path}: no run record here; make one with `softmax-parity train "
                         "--out DIR`") from None

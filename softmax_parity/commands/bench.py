@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import sys
 
+from numpy_softmax import TrainConfig
+
 from .. import bench
 from ..errors import UsageError
 from . import common
@@ -49,8 +51,9 @@ def register(sub) -> None:
                         "--quick 3)")
     p.add_argument("--sections", default=",".join(bench.SECTIONS),
                    help=f"comma-separated, from {','.join(bench.SECTIONS)} (default: all)")
-    p.add_argument("--contenders", default=",".join(bench.CONTENDERS),
-                   help="comma-separated contenders of the epochs section (default: all)")
+    p.add_argument("--contenders", default=",".join(bench.ALL_CONTENDERS),
+                   help="comma-separated contenders of the epochs section (default: all; "
+                        "the JAX and PyTorch peers only when installed)")
     p.add_argument("--batch-sizes", default=None, help="batch sizes of the sweep, e.g. 1,128,4096")
     p.add_argument("--train-size", type=int, default=None,
                    help="use only the first N training rows (default: all 55,000)")
@@ -79,8 +82,11 @@ def run(args) -> int:
         lowest = 0 if name in ("warmup", "blas_threads") else 1
         if v is not None and v < lowest:
             raise UsageError(f"--{name.replace('_', '-')} must be >= {lowest}, got {v}")
+    if args.train_size is not None and args.train_size < TrainConfig().batch_size:
+        raise UsageError(f"--train-size must be >= the batch size {TrainConfig().batch_size}, "
+                         f"got {args.train_size}")
     kw = {"sections": _csv(bench.SECTIONS)(args.sections),
-          "contenders": _csv(bench.CONTENDERS)(args.contenders)}
+          "contenders": _csv(bench.ALL_CONTENDERS)(args.contenders)}
     for name in ("warmup", "repeats", "train_size", "blas_threads"):
         if getattr(args, name) is not None:
             kw[name] = getattr(args, name)

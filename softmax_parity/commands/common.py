@@ -23,10 +23,24 @@ _HELP = {
 
 
 def positive_int(s: str) -> int:
+    """An integer >= 0 (argparse type); epochs, batch size and seed are checked further by
+    TrainConfig, with messages that name them."""
     try:
         v = int(s)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {s!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {v}")
+    return v
+
+
+def finite_float(s: str) -> float:
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {s!r}") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {s!r}")
     return v
 
 
@@ -42,13 +56,15 @@ def add_config_args(p: argparse.ArgumentParser) -> None:
             p.add_argument(flag, choices=["float32", "float64"], default=default,
                            help=_HELP[f.name])
         else:
-            typ = positive_int if isinstance(default, int) else float
+            typ = positive_int if isinstance(default, int) else finite_float
             p.add_argument(flag, type=typ, default=default,
                            help=f"{_HELP[f.name]}; default %(default)s")
 
 
 def config_from_args(args) -> TrainConfig:
     names = {f.name for f in dataclasses.fields(TrainConfig)}
+    if getattr(args, "epochs", 1) < 1:
+        raise UsageError(f"--epochs must be >= 1, got {args.epochs}")
     return TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
 
 
@@ -66,19 +82,22 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
 def load_data(args, quiet: bool = False):
     if args.data_dir is not None and not os.path.exists(args.data_dir):
         raise UsageError(f"--data-dir {args.data_dir}: no such file or folder")
+    if args.cache_dir is not None and os.path.exists(args.cache_dir) and \
+            not os.path.isdir(args.cache_dir):
+        raise UsageError(f"--cache-dir {args.cache_dir}: exists and is not a folder")
     return load_mnist(args.dataset, path=args.data_dir, cache_dir=args.cache_dir, quiet=quiet)
 
 
-def check_out_dir(path) -> str:
-    """Make sure --out can be written before hours of work go into it."""
+def check_out_dir(path, flag: str = "--out") -> str:
+    """Make sure an output folder (--out, --logdir) can be written before work goes into it."""
     if os.path.exists(path) and not os.path.isdir(path):
-        raise UsageError(f"--out {path}: exists and is not a folder; give a folder path")
+        raise UsageError(f"{flag} {path}: exists and is not a folder; give a folder path")
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as e:
-        raise UsageError(f"--out {path}: cannot create it ({e.strerror})") from None
+        raise UsageError(f"{flag} {path}: cannot create it ({e.strerror})") from None
     if not os.access(path, os.W_OK):
-        raise UsageError(f"--out {path}: not writable; choose another folder")
+        raise UsageError(f"{flag} {path}: not writable; choose another folder")
     return path
 
 

@@ -119,7 +119,7 @@ def run(args) -> int:
     tol = tolerances.for_dtype(config.dtype, parse_tols(args.tol))
     out = common.check_out_dir(args.out) if args.out else None
     if args.logdir is not None:
-        common.check_out_dir(args.logdir)
+        common.check_out_dir(args.logdir, "--logdir")
     from .. import compare  # imports TF on first use: after the arguments are checked
     data = common.load_data(args, quiet=args.quiet)
     tf_name = args.tf

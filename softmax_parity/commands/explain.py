@@ -9,6 +9,7 @@ from numpy_softmax import TrainConfig, init_params
 from numpy_softmax.errors import DataError
 
 from .. import explain, runrecord
+from ..errors import UsageError
 from . import common
 
 N_IMAGES = 3  # the default batch: the first 3 test images
@@ -28,7 +29,8 @@ def register(sub) -> None:
     p.add_argument("--no-tf", action="store_true", help="NumPy only: do not import TensorFlow")
     p.add_argument("--run", metavar="RUN_DIR", help="use the trained parameters of a run "
                    "(params.npz from `train --out`); default: the seed's initial W, b = 0")
-    p.add_argument("--lr", type=float, default=d.lr, help="SGD step (default %(default)s)")
+    p.add_argument("--lr", type=common.finite_float, default=d.lr,
+                   help="SGD step (default %(default)s)")
     p.add_argument("--seed", type=common.positive_int, default=d.seed,
                    help="seed of the initial W (default %(default)s)")
     p.add_argument("--dtype", choices=["float32", "float64"], default=d.dtype,
@@ -61,6 +63,8 @@ def _mnist_example(args) -> explain.Example:
 
 
 def run(args) -> int:
+    if args.lr <= 0:
+        raise UsageError(f"--lr must be a finite number > 0, got {args.lr}")
     if args.toy:
         ex = explain.toy_example(args.lr, args.dtype)
     else:

@@ -42,6 +42,8 @@ def register(sub) -> None:
 def run(args) -> int:
     config = common.config_from_args(args)
     out = common.check_out_dir(args.out) if args.out else None
+    if args.logdir is not None:
+        common.check_out_dir(args.logdir, "--logdir")
     train_fn = backends.get(args.backend)
     ckpts = _Checkpoints(args, config, train_fn)  # --checkpoint-dir, --resume
     config = ckpts.config  # a resumed run keeps its checkpoint's config
@@ -54,7 +56,7 @@ def run(args) -> int:
     run_dir = tb_writer = None
     if args.logdir is not None:
         from .. import tensorboard
-        run_dir = tensorboard.run_dir(common.check_out_dir(args.logdir), args.backend)
+        run_dir = tensorboard.run_dir(common.check_out_dir(args.logdir, "--logdir"), args.backend)
         tb_writer = tensorboard.ScalarWriter(run_dir)
 
     def on_step(epoch, step, n_steps):
