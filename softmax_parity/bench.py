@@ -15,7 +15,8 @@ Sections (each returns a JSON-able dict; `run` collects them):
     memory   peak resident memory of `softmax-parity train --backend X`, one subprocess each
 Contenders: numpy-fast-u8 (fast_epoch on uint8 pixels), numpy-fast-f32 (fast_epoch on float32
 images), numpy-ref (the readable sgd_epoch), and the TF ones of softmax_parity.bench_tf.
-PyTorch and JAX are recorded as skipped when they are not installed (no code needs them).
+Optional peers (softmax_parity.bench_peers): jax-jit-step, jax-jit-epoch, torch-step, run only
+when JAX / PyTorch import; otherwise recorded as skipped with the reason.
 """
 from __future__ import annotations
 
@@ -36,14 +37,15 @@ from numpy_softmax import TrainConfig, init_params
 from numpy_softmax.fast import ScaledRows, fast_epoch
 from numpy_softmax.train import epoch_order, sgd_epoch, steps_per_epoch
 
-from . import versions
+from . import bench_peers, versions
 
 NUMPY = ("numpy-fast-u8", "numpy-fast-f32", "numpy-ref")
 TF = ("tf-graph-seed", "tf-graph-best", "tf-function-step", "tf-function-epoch",
       "tf-function-epoch-xla")
 CONTENDERS = NUMPY + TF
+ALL_CONTENDERS = CONTENDERS + bench_peers.CONTENDERS  # the CLI's default: peers when installed
 SECTIONS = ("epochs", "sweep", "ops", "threads", "floor", "memory")
-PEERS = ("torch", "jax")  # optional; recorded as skipped when absent
+PEERS = tuple(bench_peers.DISTRIBUTIONS)  # optional libraries; skipped when absent
 LOSS_RTOL = 1e-5  # final losses must agree this closely (float32 runs differ by ~1e-7)
 
 
@@ -139,6 +141,7 @@ class Data:
         self.labels = np.asarray(labels, dtype=np.int64)
         self.n = self.labels.shape[0]
         self._tf_shared: dict = {}
+        self._peers_shared: dict = {}
 
 
 def make_contender(name: str, data: Data, config: TrainConfig, params, threads=None):
@@ -148,6 +151,9 @@ def make_contender(name: str, data: Data, config: TrainConfig, params, threads=N
         return NumpyContender(fast_epoch, data.images, data.labels, config, params, threads)
     if name == "numpy-ref":
         return NumpyContender(sgd_epoch, data.images, data.labels, config, params, threads)
+    if name in bench_peers.CONTENDERS:
+        return bench_peers.make(name, data.images, data.labels, config, params,
+                                threads=threads, shared=data._peers_shared)
     from . import bench_tf
     return bench_tf.make(name, data.images, data.labels, config, params, data._tf_shared)
 
@@ -156,9 +162,8 @@ def tf_available() -> bool:
     return importlib.util.find_spec("tensorflow") is not None
 
 
-def peers() -> dict:
-    return {p: ("installed, but no contender is written for it yet"
-                if importlib.util.find_spec(p) else "skipped: not installed") for p in PEERS}
+def peers(contenders=()) -> dict:
+    return bench_peers.status(contenders)
 
 
 # --- sections ------------------------------------------------------------------------------
@@ -167,6 +172,8 @@ def bench_epochs(data: Data, bc: BenchConfig, config: TrainConfig, say=print) ->
     """Every contender trains epochs 0, 1, ... from the same init in the same batch order;
     round r times epoch r of each, the contenders' order rotated by r."""
     names = list(bc.contenders)
+    if not names:
+        return {"skipped": "none of the contenders asked for is available", "contenders": {}}
     params = init_params(data.pixels.shape[1], 10, seed=config.seed, stddev=config.init_stddev)
     cs = {n: make_contender(n, data, config, params, bc.blas_threads) for n in names}
     S = steps_per_epoch(data.n, config)
@@ -223,6 +230,7 @@ def targets(out: dict) -> dict:
         fastest = min(tf, key=lambda n: tf[n]["median_s"])
         got["fastest_tf"] = fastest
         got["faster_than_every_tf"] = me["median_s"] < tf[fastest]["median_s"]
+    got.update(bench_peers.targets(out, me))
     return got
 
 
@@ -488,14 +496,18 @@ def run(pixels, labels, bc: BenchConfig = BenchConfig(), *, memory_backends=(),
     """Run the chosen sections on training rows (uint8 pixels (N, D), ids (N,)); returns
     the full result (also what bench.json holds)."""
     config = TrainConfig()
-    contenders = tuple(c for c in bc.contenders if c in NUMPY or tf_available())
+    skipped = bench_peers.skipped(bc.contenders)  # peers that do not import: {name: why}
+    contenders = tuple(c for c in bc.contenders if c not in skipped and (
+        c in NUMPY or c in bench_peers.CONTENDERS or tf_available()))
     bc = dataclasses.replace(bc, contenders=contenders, sweep_contenders=tuple(
         c for c in bc.sweep_contenders if c in contenders))
     n = pixels.shape[0] if bc.train_size is None else min(bc.train_size, pixels.shape[0])
     data = Data(pixels[:n], labels[:n])
     result = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(),
               "bench_config": dataclasses.asdict(bc), "train_config": config.to_dict(),
-              "train_rows": n, "peers": peers(), "sections": {}}
+              "train_rows": n, "peers": peers(contenders + tuple(skipped)),
+              "skipped_contenders": skipped,
+              "sections": {}}
     if tf_available():
         from . import bench_tf
         result["machine"]["tf_threads"] = bench_tf.threads()
@@ -523,7 +535,7 @@ def table(result: dict) -> str:
     lines.append(f"{m['cpu']}, {m['usable_cpus']} CPUs, load {m['load_average']} -> "
                  f"{m['load_average_end']}; BLAS: {kernel or 'unknown'}")
     s = result["sections"]
-    if "epochs" in s:
+    if "epochs" in s and s["epochs"]["contenders"]:
         e = s["epochs"]
         lines.append(f"\nepoch at the seed's protocol ({e['steps_per_epoch']} steps of "
                      f"{e['batch_size']}), {result['bench_config']['repeats']} timed rounds")
@@ -603,7 +615,7 @@ def charts(result: dict, out_dir: str) -> list:
         written.append(path)
 
     s = result["sections"]
-    if "epochs" in s:
+    if "epochs" in s and s["epochs"]["contenders"]:
         c = s["epochs"]["contenders"]
         names = list(c)
         med = [1e3 * c[n]["median_s"] for n in names]
