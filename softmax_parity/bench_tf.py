@@ -35,7 +35,8 @@ class StepperContender:
         self.stepper = stepper
 
     def epoch(self, order: np.ndarray, epoch: int) -> list:
-        return self.stepper.epoch(order, epoch, None)
+        losses, _ = self.stepper.epoch(order, epoch, None)
+        return losses
 
     def close(self) -> None:
         self.stepper.close()

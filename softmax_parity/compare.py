@@ -66,10 +66,13 @@ class NumpyStepper:
         self.X, self.y, self.config, self.n_train = X, y, config, X.shape[0]
         self._params = params
 
-    def epoch(self, order, epoch: int, on_step=None) -> list:
-        self._params, losses, _ = sgd_epoch(self._params, self.X, self.y, order, self.config,
-                                            epoch=epoch, on_step=on_step)
-        return losses
+    def epoch(self, order, epoch: int, on_step=None, first_step: int = 0,
+              should_stop=None) -> tuple:
+        self._params, losses, stopped = sgd_epoch(self._params, self.X, self.y, order,
+                                                  self.config, epoch=epoch, on_step=on_step,
+                                                  first_step=first_step,
+                                                  should_stop=should_stop)
+        return losses, stopped
 
     def params(self) -> Params:
         return self._params
@@ -137,8 +140,8 @@ def lockstep(data, config: TrainConfig, tf_backends=("tf-graph",), *, logdir=Non
             for n in names:
                 step_fn = None if on_step is None else \
                     (lambda e, s, k, n=n: on_step(n, e, s, k))
-                records[n], state[n] = run_epoch(steppers[n], epoch, X_val=X_val, y_val=y_val,
-                                                 on_step=step_fn)
+                records[n], state[n], _ = run_epoch(steppers[n], epoch, X_val=X_val,
+                                                    y_val=y_val, on_step=step_fn)
                 result.history[n].append(records[n])
             divs = {n: divergence(epoch, records["numpy"], records[n], state["numpy"], state[n])
                     for n in tf_backends}

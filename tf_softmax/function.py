@@ -50,19 +50,22 @@ class FunctionStepper:
     def _argmax(self, X):
         return tf.argmax(_logits(self.W, self.b, X), axis=1)  # (N,) = argmax softmax(Z)
 
-    def epoch(self, order, epoch: int, on_step=None) -> list:
+    def epoch(self, order, epoch: int, on_step=None, first_step: int = 0,
+              should_stop=None) -> tuple:
         B = self.config.batch_size
         n_steps = steps_per_epoch(order.shape[0], self.config)
         limit = loss_limit(self.n_classes)  # numpy_softmax's divergence guard, step by step
         losses = []
-        for step in range(n_steps):
+        for step in range(first_step, n_steps):
             idx = order[step * B:(step + 1) * B]  # (B,)
             c = float(self._step(self.X[idx], self.y[idx]))  # the loss before the step
             check_loss(c, epoch, step, self.config.lr, limit)
             losses.append(c)
             if on_step is not None:
                 on_step(epoch, step, n_steps)
-        return losses
+            if should_stop is not None and step + 1 < n_steps and should_stop():
+                return losses, True
+        return losses, False
 
     def params(self) -> Params:
         return Params(self.W.numpy(), self.b.numpy())
@@ -75,13 +78,17 @@ class FunctionStepper:
 
 
 def train(X, y, config: TrainConfig = TrainConfig(), *, params: Params | None = None,
-          X_val=None, y_val=None, on_step=None, on_epoch=None, logdir=None) -> TrainResult:
+          X_val=None, y_val=None, on_step=None, on_epoch=None, logdir=None, history=(),
+          resume=None, should_stop=None) -> TrainResult:
     """Train with tf.function + GradientTape on class ids, from `params` (default
     numpy_softmax.init_params with the config's seed) and in numpy_softmax.epoch_order: the
     same minibatches as the NumPy reference. logdir is accepted for the common backend
     signature; the scalars are written by the caller (softmax_parity.tensorboard). Returns a
     numpy_softmax.TrainResult; raises DivergenceError as numpy_softmax.train does (NaN, inf
-    or runaway loss)."""
+    or runaway loss).
+    history, resume=Position and should_stop continue and stop a run as numpy_softmax.train
+    does (a TF run resumes from the saved W and b)."""
     X, y, params, X_val, y_val = prepare(X, y, config, params, X_val, y_val)
     stepper = FunctionStepper(X, y, config, params=params)
-    return train_loop(stepper, X_val=X_val, y_val=y_val, on_step=on_step, on_epoch=on_epoch)
+    return train_loop(stepper, X_val=X_val, y_val=y_val, on_step=on_step, on_epoch=on_epoch,
+                      history=history, resume=resume, should_stop=should_stop)

@@ -137,12 +137,13 @@ class GraphStepper:
             write_graph(self.model, logdir)
         self.sess = _session(self.model, p)
 
-    def epoch(self, order, epoch: int, on_step=None) -> list:
+    def epoch(self, order, epoch: int, on_step=None, first_step: int = 0,
+              should_stop=None) -> tuple:
         m, B = self.model, self.config.batch_size
         n_steps = steps_per_epoch(order.shape[0], self.config)
         limit = loss_limit(self.n_classes)  # numpy_softmax's divergence guard, step by step
         losses = []
-        for step in range(n_steps):
+        for step in range(first_step, n_steps):
             idx = order[step * B:(step + 1) * B]  # (B,)
             c, _ = self.sess.run([m.loss, m.train_op],
                                  feed_dict={m.X: self.X[idx], m.labels: self.Y[idx]})
@@ -150,7 +151,9 @@ class GraphStepper:
             losses.append(float(c))
             if on_step is not None:
                 on_step(epoch, step, n_steps)
-        return losses
+            if should_stop is not None and step + 1 < n_steps and should_stop():
+                return losses, True
+        return losses, False
 
     def params(self) -> Params:
         W, b = self.sess.run([self.model.W, self.model.b])
@@ -165,16 +168,20 @@ class GraphStepper:
 
 
 def train(X, y, config: TrainConfig = TrainConfig(), *, params: Params | None = None,
-          X_val=None, y_val=None, on_step=None, on_epoch=None, logdir=None) -> TrainResult:
+          X_val=None, y_val=None, on_step=None, on_epoch=None, logdir=None, history=(),
+          resume=None, should_stop=None) -> TrainResult:
     """Train with the seed's TF1 program (tf.compat.v1 graph, Session, feed_dict), starting
     from `params` (default numpy_softmax.init_params with the config's seed) and taking each
     epoch's batches in numpy_softmax.epoch_order: the same minibatches as the NumPy reference.
     With logdir, the graph is written there for TensorBoard. Returns a numpy_softmax.TrainResult;
-    raises DivergenceError as numpy_softmax.train does (NaN, inf or runaway loss)."""
+    raises DivergenceError as numpy_softmax.train does (NaN, inf or runaway loss).
+    history, resume=Position and should_stop continue and stop a run as numpy_softmax.train
+    does (a TF run resumes from the saved W and b)."""
     X, y, params, X_val, y_val = prepare(X, y, config, params, X_val, y_val)
     stepper = GraphStepper(X, y, config, params=params, logdir=logdir)
     try:
         return train_loop(stepper, X_val=X_val, y_val=y_val, on_step=on_step,
-                          on_epoch=on_epoch)
+                          on_epoch=on_epoch, history=history, resume=resume,
+                          should_stop=should_stop)
     finally:
         stepper.close()
