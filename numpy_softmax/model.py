@@ -94,14 +94,20 @@ def check_inputs(params, X, labels):
     return params, X, kind, y
 
 
-def logits(params: Params, X) -> np.ndarray:
-    """Z = X @ W + b.  Shapes: X (N, D), W (D, C), b (C,) -> Z (N, C), in W's dtype."""
+def check_logits_inputs(params, X) -> tuple:
+    """Validate Params and X (N, D) for Z = X @ W + b; returns (Params, X in W's dtype)."""
     params = check_params(params)
     X = _validate.float_array("X", X, 2)
     if X.shape[1] != params.W.shape[0]:
         raise InputError(f"X must have shape (N, {params.W.shape[0]}) to match W "
                          f"{params.W.shape}, got {X.shape}")
-    return _logits(params, X.astype(params.W.dtype, copy=False))
+    return params, X.astype(params.W.dtype, copy=False)
+
+
+def logits(params: Params, X) -> np.ndarray:
+    """Z = X @ W + b.  Shapes: X (N, D), W (D, C), b (C,) -> Z (N, C), in W's dtype."""
+    params, X = check_logits_inputs(params, X)
+    return _logits(params, X)
 
 
 def loss_and_grads(params: Params, X, labels) -> tuple:

@@ -15,7 +15,7 @@ import numpy as np
 
 from numpy_softmax import Params, _validate
 from numpy_softmax.errors import InputError
-from numpy_softmax.model import check_inputs, check_params
+from numpy_softmax.model import check_inputs, check_logits_inputs
 
 from ._tf import tf
 
@@ -49,18 +49,21 @@ def logsumexp(z, axis: int = -1) -> np.ndarray:
     """log(sum_j exp(z_j)) along `axis` by tf.reduce_logsumexp (which subtracts the max first,
     as numpy_softmax does). Shapes: z (..., C) -> (...) with axis=-1."""
     z = _validate.float_array("z", z, tuple(range(1, 33)))
+    _validate.axis("axis", axis, z.ndim)
     return np.asarray(tf.reduce_logsumexp(tf.constant(z), axis=axis))
 
 
 def softmax(z, axis: int = -1) -> np.ndarray:
     """exp(z_j) / sum_k exp(z_k) along `axis` by tf.nn.softmax. Shapes: (..., C) -> (..., C)."""
     z = _validate.float_array("z", z, tuple(range(1, 33)))
+    _validate.axis("axis", axis, z.ndim)
     return np.asarray(tf.nn.softmax(tf.constant(z), axis=axis))
 
 
 def log_softmax(z, axis: int = -1) -> np.ndarray:
     """z_j - logsumexp(z) along `axis` by tf.nn.log_softmax. Shapes: (..., C) -> (..., C)."""
     z = _validate.float_array("z", z, tuple(range(1, 33)))
+    _validate.axis("axis", axis, z.ndim)
     return np.asarray(tf.nn.log_softmax(tf.constant(z), axis=axis))
 
 
@@ -95,12 +98,7 @@ def accuracy(logits, labels) -> float:
 
 def logits(params: Params, X) -> np.ndarray:
     """Z = X @ W + b by tf.matmul.  Shapes: X (N, D), W (D, C), b (C,) -> Z (N, C), W's dtype."""
-    params = check_params(params)
-    X = _validate.float_array("X", X, 2)
-    if X.shape[1] != params.W.shape[0]:
-        raise InputError(f"X must have shape (N, {params.W.shape[0]}) to match W "
-                         f"{params.W.shape}, got {X.shape}")
-    X = X.astype(params.W.dtype, copy=False)
+    params, X = check_logits_inputs(params, X)
     return np.asarray(_logits(tf.constant(params.W), tf.constant(params.b), tf.constant(X)))
 
 

@@ -221,14 +221,7 @@ class _Checkpoints:
 
 def _check_dir(path) -> None:
     """--checkpoint-dir must be a folder we can write, checked before any training."""
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise UsageError(f"--checkpoint-dir {path}: exists and is not a folder")
-    try:
-        os.makedirs(path, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"--checkpoint-dir {path}: cannot create it ({e.strerror})") from None
-    if not os.access(path, os.W_OK):
-        raise UsageError(f"--checkpoint-dir {path}: not writable; choose another folder")
+    common.check_out_dir(path, "--checkpoint-dir")
 
 
 def _merge_config(given, saved):
