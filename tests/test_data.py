@@ -170,7 +170,8 @@ def test_cache_with_a_bad_checksum_is_removed_and_refetched(tmp_path, rng, monke
         calls.append(1)
         return good
 
-    monkeypatch.setattr("numpy_softmax.data._download_routes", lambda name, quiet: [("fake", route)])
+    monkeypatch.setattr("numpy_softmax.data._download_routes",
+                        lambda name, quiet: [("fake", route)])
     arrs, source, path = fetch("mnist", cache_dir=tmp_path)
     assert calls == [1] and source == "fake"
     np.testing.assert_array_equal(arrs["y_test"], good["y_test"])

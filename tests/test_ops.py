@@ -56,7 +56,8 @@ def test_log_softmax_matches_naive_float64_reference(zy, dtype):
     z, _ = zy
     out = ns.log_softmax(z)
     assert out.shape == z.shape and out.dtype == dtype
-    np.testing.assert_allclose(out, np.log(naive_softmax(z)), rtol=RTOL[dtype], atol=4 * ATOL[dtype])
+    np.testing.assert_allclose(out, np.log(naive_softmax(z)), rtol=RTOL[dtype],
+                               atol=4 * ATOL[dtype])
 
 
 def test_cross_entropy_matches_naive_float64_reference_for_ids(zy, dtype):
