@@ -186,12 +186,13 @@ def read_npz_arrays(source, where, keys, *, limit: int = MAX_BYTES) -> dict[str,
                         + REPLACE) from None
 
 
-def read_npz(path) -> dict[str, np.ndarray]:
-    """A keras-style mnist.npz: x_train (N, 28, 28), y_train (N,), x_test, y_test, all uint8
-    (labels may be any integer type). Never unpickles (see read_npz_arrays)."""
+def read_npz(path, where=None) -> dict[str, np.ndarray]:
+    """A keras-style mnist.npz (a path, or its bytes with `where` naming them): x_train
+    (N, 28, 28), y_train (N,), x_test, y_test, all uint8 (labels may be any integer type).
+    Never unpickles (see read_npz_arrays)."""
     keys = ("x_train", "y_train", "x_test", "y_test")
     try:
-        return read_npz_arrays(path, path, keys)
+        return read_npz_arrays(path, where or path, keys)
     except DataError as e:
         if "npz lacks" in str(e):
             raise DataError(f"{e} (the keras mnist.npz layout)") from None

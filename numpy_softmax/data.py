@@ -120,23 +120,16 @@ def _download_routes(name: str, quiet: bool):
     """(description, thunk) pairs, tried in order; a thunk returns uint8 arrays."""
     def keras():
         data = _fetch.download(KERAS_NPZ[0], sha256=KERAS_NPZ[1], quiet=quiet)
-        tmp = _idx_tmp(data)
-        try:
-            return _idx.check_arrays(_idx.read_npz(tmp), KERAS_NPZ[0])
-        finally:
-            os.unlink(tmp)
+        return _idx.check_arrays(_idx.read_npz(data, KERAS_NPZ[0]), KERAS_NPZ[0])
 
     def idx_from(base):
         def get():
             arrs = {}
             for key, stem in _idx.IDX_NAMES.items():
                 url = base + stem + ".gz"
-                raw = _fetch.download(url, quiet=quiet)
-                tmp = _idx_tmp(raw)
-                try:
-                    arrs[key] = _idx.read_idx(tmp, 3 if key.startswith("x") else 1)
-                finally:
-                    os.unlink(tmp)
+                raw = _fetch.download(url, quiet=quiet)  # parsed in memory, named by its URL
+                arrs[key] = _idx.parse_idx(_idx.unpack(raw, url), url,
+                                           3 if key.startswith("x") else 1)
             return _idx.check_arrays(arrs, base)
         return get
 
@@ -156,14 +149,6 @@ def _download_routes(name: str, quiet: bool):
 
 def _missing(folder):
     raise OSError(f"{folder} not installed")
-
-
-def _idx_tmp(data: bytes) -> str:
-    import tempfile
-    fd, tmp = tempfile.mkstemp(prefix="softmax-parity-", suffix=".bin")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    return tmp
 
 
 def _remove_stale_temps(folder, older_than: float = 3600.0) -> None:
