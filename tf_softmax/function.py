@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from numpy_softmax import Params, TrainConfig, TrainResult
-from numpy_softmax.train import check_loss, loss_limit, prepare, steps_per_epoch
+from numpy_softmax.train import prepare
 
-from .loop import train_loop
+from .loop import step_loop, train_loop
 from ._tf import tf
 from .ops import _cross_entropy, _logits
 
@@ -52,20 +52,10 @@ class FunctionStepper:
 
     def epoch(self, order, epoch: int, on_step=None, first_step: int = 0,
               should_stop=None) -> tuple:
-        B = self.config.batch_size
-        n_steps = steps_per_epoch(order.shape[0], self.config)
-        limit = loss_limit(self.n_classes)  # numpy_softmax's divergence guard, step by step
-        losses = []
-        for step in range(first_step, n_steps):
-            idx = order[step * B:(step + 1) * B]  # (B,)
-            c = float(self._step(self.X[idx], self.y[idx]))  # the loss before the step
-            check_loss(c, epoch, step, self.config.lr, limit)
-            losses.append(c)
-            if on_step is not None:
-                on_step(epoch, step, n_steps)
-            if should_stop is not None and step + 1 < n_steps and should_stop():
-                return losses, True
-        return losses, False
+        def step(idx):  # idx (B,): one call of the traced step, the loss before the update
+            return self._step(self.X[idx], self.y[idx])
+        return step_loop(step, order, self.config, self.n_classes, epoch, on_step, first_step,
+                         should_stop)
 
     def params(self) -> Params:
         return Params(self.W.numpy(), self.b.numpy())

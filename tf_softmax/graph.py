@@ -21,9 +21,9 @@ import numpy as np
 from numpy_softmax import Params, TrainConfig, TrainResult
 from numpy_softmax.model import check_inputs
 from numpy_softmax.ops import _onehot
-from numpy_softmax.train import check_loss, loss_limit, prepare, steps_per_epoch
+from numpy_softmax.train import prepare
 
-from .loop import train_loop
+from .loop import step_loop, train_loop
 from ._tf import tf
 
 v1 = tf.compat.v1
@@ -139,21 +139,14 @@ class GraphStepper:
 
     def epoch(self, order, epoch: int, on_step=None, first_step: int = 0,
               should_stop=None) -> tuple:
-        m, B = self.model, self.config.batch_size
-        n_steps = steps_per_epoch(order.shape[0], self.config)
-        limit = loss_limit(self.n_classes)  # numpy_softmax's divergence guard, step by step
-        losses = []
-        for step in range(first_step, n_steps):
-            idx = order[step * B:(step + 1) * B]  # (B,)
+        m = self.model
+
+        def step(idx):  # idx (B,): one Session.run; the loss is the one before the update
             c, _ = self.sess.run([m.loss, m.train_op],
                                  feed_dict={m.X: self.X[idx], m.labels: self.Y[idx]})
-            check_loss(c, epoch, step, self.config.lr, limit)  # c: the loss before the step
-            losses.append(float(c))
-            if on_step is not None:
-                on_step(epoch, step, n_steps)
-            if should_stop is not None and step + 1 < n_steps and should_stop():
-                return losses, True
-        return losses, False
+            return c
+        return step_loop(step, order, self.config, self.n_classes, epoch, on_step, first_step,
+                         should_stop)
 
     def params(self) -> Params:
         W, b = self.sess.run([self.model.W, self.model.b])

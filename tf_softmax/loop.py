@@ -23,7 +23,29 @@ import numpy as np
 
 from numpy_softmax import EpochRecord, TrainResult
 from numpy_softmax.errors import InputError
-from numpy_softmax.train import Position, _check_epoch, epoch_order, loss_limit, steps_per_epoch
+from numpy_softmax.train import (Position, _check_epoch, check_loss, epoch_order, loss_limit,
+                                 steps_per_epoch)
+
+
+def step_loop(step, order, config, n_classes: int, epoch: int, on_step=None,
+              first_step: int = 0, should_stop=None) -> tuple:
+    """A stepper's epoch: step(idx) (one SGD update on the rows idx (B,), returning the loss
+    before it) for steps first_step.. of the batches order[s*B:(s+1)*B]. Each loss goes
+    through numpy_softmax's divergence guard at once; should_stop() is asked after every step
+    but the last. Returns (losses, stopped), the contract of a stepper's epoch()."""
+    B = config.batch_size
+    n_steps = steps_per_epoch(order.shape[0], config)
+    limit = loss_limit(n_classes)
+    losses = []
+    for s in range(first_step, n_steps):
+        c = float(step(order[s * B:(s + 1) * B]))
+        check_loss(c, epoch, s, config.lr, limit)
+        losses.append(c)
+        if on_step is not None:
+            on_step(epoch, s, n_steps)
+        if should_stop is not None and s + 1 < n_steps and should_stop():
+            return losses, True
+    return losses, False
 
 
 def run_epoch(stepper, epoch: int, *, X_val=None, y_val=None, on_step=None,
