@@ -2,18 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
 
-from numpy_softmax._fetch import atomic_write
+from numpy_softmax._fetch import atomic_write as write_bytes  # temp file, fsync, rename
 
 
 def write_json(path, obj) -> None:
     """Serialise `obj` as indented JSON and rename it into place at `path`."""
-    atomic_write(path, (json.dumps(obj, indent=2, allow_nan=False) + "\n").encode())
+    write_bytes(path, (json.dumps(obj, indent=2, allow_nan=False) + "\n").encode())
 
 
-def write_bytes(path, data: bytes) -> None:
-    atomic_write(path, data)
-
-
-__all__ = ["write_json", "write_bytes", "atomic_write", "os"]
+__all__ = ["write_json", "write_bytes"]
