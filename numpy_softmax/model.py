@@ -5,9 +5,10 @@ Each class has D + 1 parameters: a column of W and one entry of b.
 
 The chain rule, one link per function:
     Z = X @ W + b                   (N, C)   logits
-    dL/dZ = (softmax(Z) - Y) / N    (N, C)   ops._grad_logits
+    dL/dZ = (softmax(Z) - Y) / N    (N, C)   kernels.grad_logits
     dL/dW = X.T @ dL/dZ             (D, C)   grads_from_dz
     dL/db = sum_n dL/dZ_n           (C,)     grads_from_dz
+The arithmetic is numpy_softmax.kernels'; this module checks inputs and speaks in Params.
 """
 from __future__ import annotations
 
@@ -15,9 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _validate
+from . import _validate, kernels
 from .errors import InputError
-from .ops import _cross_entropy, _grad_logits
 
 
 class Params(NamedTuple):
@@ -49,22 +49,11 @@ def init_params(n_features: int = 784, n_classes: int = 10, *, seed: int = 0,
     return Params(W, b)
 
 
-def _logits(params: Params, X: np.ndarray) -> np.ndarray:
-    return X @ params.W + params.b  # (N, C)
-
-
 def grads_from_dz(X: np.ndarray, dZ: np.ndarray) -> Params:
     """The last links of the chain rule, from dL/dZ (N, C) to the parameters:
     dL/dW = X.T @ dZ  (D, C)  since Z_nc = sum_d X_nd W_dc;
     dL/db = sum over rows of dZ  (C,)  since b is added to every row."""
-    return Params(X.T @ dZ, dZ.sum(axis=0))
-
-
-def _loss_and_grads(params: Params, X: np.ndarray, kind: str, y: np.ndarray):
-    Z = _logits(params, X)  # (N, C)
-    loss = _cross_entropy(Z, kind, y)
-    dZ = _grad_logits(Z, kind, y)  # (N, C)
-    return loss, grads_from_dz(X, dZ)
+    return Params(*kernels.grads_from_dz(X, dZ))
 
 
 def check_params(params) -> Params:
@@ -107,7 +96,7 @@ def check_logits_inputs(params, X) -> tuple:
 def logits(params: Params, X) -> np.ndarray:
     """Z = X @ W + b.  Shapes: X (N, D), W (D, C), b (C,) -> Z (N, C), in W's dtype."""
     params, X = check_logits_inputs(params, X)
-    return _logits(params, X)
+    return kernels.logits(X, params.W, params.b)
 
 
 def loss_and_grads(params: Params, X, labels) -> tuple:
@@ -120,4 +109,5 @@ def loss_and_grads(params: Params, X, labels) -> tuple:
     all in W's dtype. TF's version (tf_softmax.loss_and_grads) gets the same by autodiff.
     """
     params, X, kind, y = check_inputs(params, X, labels)
-    return _loss_and_grads(params, X, kind, y)
+    loss, dW, db = kernels.loss_and_grads(X, params.W, params.b, kind, y)
+    return loss, Params(dW, db)

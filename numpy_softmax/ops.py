@@ -1,62 +1,17 @@
-"""The softmax ops, written out in NumPy.
+"""The softmax ops of the public API: each checks its inputs, then runs numpy_softmax.kernels.
 
 Dimensions: N examples (rows), C classes (columns). Z are logits (N, C); y are labels, either
 class ids (N,) or probability rows Y (N, C). Every loss is a mean over the N rows.
 
 Each public function checks its inputs once (numpy_softmax._validate) and calls the unchecked
-`_name` version, which the training loop calls directly. Output dtype = input dtype.
+math of numpy_softmax.kernels, which the steppers call directly. Output dtype = input dtype.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import _validate
+from . import _validate, kernels
 
-
-# --- the unchecked math --------------------------------------------------------------------
-
-def _logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    m = np.max(z, axis=axis, keepdims=True)  # the largest entry of each slice
-    s = np.sum(np.exp(z - m), axis=axis, keepdims=True)  # z - m <= 0: exp cannot overflow; s >= 1
-    return np.squeeze(m + np.log(s), axis=axis)
-
-
-def _log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    shifted = z - np.max(z, axis=axis, keepdims=True)  # exp cannot overflow
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-
-
-def _softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    e = np.exp(z - np.max(z, axis=axis, keepdims=True))  # exp cannot overflow; max entry is 1
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
-def _onehot(y: np.ndarray, c: int, dtype) -> np.ndarray:
-    Y = np.zeros((y.shape[0], c), dtype=dtype)  # (N, C)
-    Y[np.arange(y.shape[0]), y] = 1
-    return Y
-
-
-def _cross_entropy(z: np.ndarray, kind: str, y: np.ndarray):
-    logp = _log_softmax(z, axis=1)  # (N, C)
-    if kind == "ids":
-        per_row = -logp[np.arange(z.shape[0]), y]  # (N,)  picks log p(true class)
-    else:
-        per_row = -np.sum(y * logp, axis=1)  # (N,)
-    return per_row.mean(dtype=z.dtype)
-
-
-def _grad_logits(z: np.ndarray, kind: str, y: np.ndarray) -> np.ndarray:
-    g = _softmax(z, axis=1)  # (N, C)
-    if kind == "ids":
-        g[np.arange(z.shape[0]), y] -= 1  # softmax - onehot(y), without building onehot
-    else:
-        g -= y
-    g /= z.shape[0]  # the loss is a mean over N rows
-    return g
-
-
-# --- the public, checked API ------------------------------------------------------------------
 
 def logsumexp(z, axis: int = -1) -> np.ndarray:
     """log(sum_j exp(z_j)) along `axis`, stable for any finite z.
@@ -68,7 +23,7 @@ def logsumexp(z, axis: int = -1) -> np.ndarray:
     """
     z = _validate.float_array("z", z, tuple(range(1, 33)))
     _validate.axis("axis", axis, z.ndim)
-    return _logsumexp(z, axis)
+    return kernels.logsumexp(z, axis)
 
 
 def softmax(z, axis: int = -1) -> np.ndarray:
@@ -80,7 +35,7 @@ def softmax(z, axis: int = -1) -> np.ndarray:
     """
     z = _validate.float_array("z", z, tuple(range(1, 33)))
     _validate.axis("axis", axis, z.ndim)
-    return _softmax(z, axis)
+    return kernels.softmax(z, axis)
 
 
 def log_softmax(z, axis: int = -1) -> np.ndarray:
@@ -92,7 +47,7 @@ def log_softmax(z, axis: int = -1) -> np.ndarray:
     """
     z = _validate.float_array("z", z, tuple(range(1, 33)))
     _validate.axis("axis", axis, z.ndim)
-    return _log_softmax(z, axis)
+    return kernels.log_softmax(z, axis)
 
 
 def cross_entropy(logits, labels):
@@ -110,7 +65,7 @@ def cross_entropy(logits, labels):
     kind, y = _validate.labels("labels", labels, z.shape[0], z.shape[1], z.dtype)
     if z.shape[0] == 0:
         raise _validate.InputError("logits has 0 rows; the mean cross-entropy needs N >= 1")
-    return _cross_entropy(z, kind, y)
+    return kernels.cross_entropy(z, kind, y)
 
 
 def grad_logits(logits, labels) -> np.ndarray:
@@ -125,7 +80,7 @@ def grad_logits(logits, labels) -> np.ndarray:
     kind, y = _validate.labels("labels", labels, z.shape[0], z.shape[1], z.dtype)
     if z.shape[0] == 0:
         raise _validate.InputError("logits has 0 rows; the gradient of a mean needs N >= 1")
-    return _grad_logits(z, kind, y)
+    return kernels.grad_logits(z, kind, y)
 
 
 def accuracy(logits, labels) -> float:

@@ -15,7 +15,8 @@ import numpy as np
 
 from . import _validate
 from .errors import InputError
-from .model import Params, _loss_and_grads, _logits, check_params, init_params
+from . import kernels
+from .model import Params, check_params, init_params
 from .sgd import sgd_step
 
 
@@ -145,7 +146,7 @@ def batches(n: int, config: TrainConfig, epoch: int):
 
 
 def _accuracy(params: Params, X: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean(np.argmax(_logits(params, X), axis=1) == y))
+    return float(np.mean(np.argmax(kernels.logits(X, params.W, params.b), axis=1) == y))
 
 
 def sgd_epoch(params: Params, X: np.ndarray, y: np.ndarray, order: np.ndarray,
@@ -166,10 +167,10 @@ def sgd_epoch(params: Params, X: np.ndarray, y: np.ndarray, order: np.ndarray,
     losses = []
     for step in range(first_step, n_steps):
         idx = order[step * B:(step + 1) * B]  # (B,)
-        loss, grads = _loss_and_grads(params, X[idx], "ids", y[idx])
+        loss, dW, db = kernels.loss_and_grads(X[idx], params.W, params.b, "ids", y[idx])
         loss = float(loss)
         check_loss(loss, epoch, step, config.lr, limit)
-        params = sgd_step(params, grads, config.lr)
+        params = sgd_step(params, Params(dW, db), config.lr)
         losses.append(loss)
         if on_step is not None:
             on_step(epoch, step, n_steps)

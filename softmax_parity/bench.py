@@ -279,16 +279,20 @@ def bench_sweep(data: Data, bc: BenchConfig, config: TrainConfig, say=print) -> 
 
 
 def numpy_op_callables(params, Xb: np.ndarray, yb: np.ndarray, config: TrainConfig) -> dict:
-    from numpy_softmax.model import _loss_and_grads, _logits
-    from numpy_softmax.ops import _cross_entropy, _softmax
+    from numpy_softmax import kernels
+    from numpy_softmax import Params
     from numpy_softmax.sgd import sgd_step
-    Z = _logits(params, Xb)
-    return {"logits": lambda: _logits(params, Xb),
-            "softmax": lambda: _softmax(Z, 1),
-            "cross-entropy": lambda: _cross_entropy(Z, "ids", yb),
-            "gradients": lambda: _loss_and_grads(params, Xb, "ids", yb),
-            "sgd step": lambda: sgd_step(params, _loss_and_grads(params, Xb, "ids", yb)[1],
-                                         config.lr)}
+    W, b = params
+    Z = kernels.logits(Xb, W, b)
+
+    def step():
+        _, dW, db = kernels.loss_and_grads(Xb, W, b, "ids", yb)
+        return sgd_step(params, Params(dW, db), config.lr)
+    return {"logits": lambda: kernels.logits(Xb, W, b),
+            "softmax": lambda: kernels.softmax(Z, 1),
+            "cross-entropy": lambda: kernels.cross_entropy(Z, "ids", yb),
+            "gradients": lambda: kernels.loss_and_grads(Xb, W, b, "ids", yb),
+            "sgd step": step}
 
 
 def bench_ops(data: Data, bc: BenchConfig, config: TrainConfig, say=print) -> dict:

@@ -20,7 +20,7 @@ import numpy as np
 
 from numpy_softmax import Params, TrainConfig, TrainResult
 from numpy_softmax.model import check_inputs
-from numpy_softmax.ops import _onehot
+from numpy_softmax.kernels import onehot
 from numpy_softmax.train import prepare
 
 from .loop import step_loop, train_loop
@@ -131,7 +131,7 @@ class GraphStepper:
         self.config, self.n_train = config, self.X.shape[0]
         D, C = p.W.shape
         self.n_classes = C
-        self.Y = _onehot(self.y, C, self.X.dtype)  # (N, C) the seed fed one-hot labels
+        self.Y = onehot(self.y, C, self.X.dtype)  # (N, C) the seed fed one-hot labels
         self.model = build(D, C, self.X.dtype, "probs", lr=config.lr)
         if logdir is not None:
             write_graph(self.model, logdir)

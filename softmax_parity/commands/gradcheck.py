@@ -21,7 +21,7 @@ import numpy as np
 
 import numpy_softmax as ns
 from numpy_softmax.gradcheck import rel_error
-from numpy_softmax.ops import _onehot, _softmax
+from numpy_softmax.kernels import onehot, softmax
 
 from ..errors import UsageError
 from . import common
@@ -40,12 +40,12 @@ TF_VS_NUMPY = {"float64": dict(threshold=1e-10, floor=1e-5),
 def _targets(y, C: int, dtype) -> np.ndarray:
     """Y (B, C): one-hot rows for class ids y (B,), or probability rows as given."""
     y = np.asarray(y)
-    return _onehot(y, C, dtype) if y.ndim == 1 else y.astype(dtype)
+    return onehot(y, C, dtype) if y.ndim == 1 else y.astype(dtype)
 
 
 def _dz(params, X, y):
     Z = X @ params.W + params.b  # (B, C)
-    return Z, _softmax(Z, axis=1) - _targets(y, Z.shape[1], Z.dtype)  # (B, C), N not divided
+    return Z, softmax(Z, axis=1) - _targets(y, Z.shape[1], Z.dtype)  # (B, C), N not divided
 
 
 def _mean_ce(Z, y):
@@ -94,7 +94,7 @@ def labels_off_by_one(params, X, y):
     parity of the loss does)."""
     Z = X @ params.W + params.b  # (B, C)
     Y = np.roll(_targets(y, Z.shape[1], Z.dtype), 1, axis=1)  # class c's target on c + 1
-    G = (_softmax(Z, axis=1) - Y) / X.shape[0]
+    G = (softmax(Z, axis=1) - Y) / X.shape[0]
     return _mean_ce(Z, y), ns.Params(X.T @ G, G.sum(axis=0))
 
 
