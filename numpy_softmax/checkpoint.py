@@ -33,7 +33,7 @@ import numpy as np
 from ._idx import read_npz_arrays
 from .errors import DataError, InputError
 from .model import Params
-from .train import EpochRecord, Position, TrainConfig
+from .loop import EpochRecord, Position, TrainConfig
 
 FORMAT = 1  # bump when the meta layout changes; load() refuses formats it does not know
 KEEP = 2  # checkpoints kept per folder: the newest, and one to fall back on

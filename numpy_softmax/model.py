@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _validate, kernels
+from . import kernels, validate
 from .errors import InputError
 
 
@@ -60,8 +60,8 @@ def check_params(params) -> Params:
     """Validate Params: W (D, C) and b (C,) finite, same float dtype."""
     if not isinstance(params, tuple) or len(params) != 2:
         raise InputError("params must be a Params(W, b)")
-    W = _validate.float_array("W", params[0], 2)
-    b = _validate.float_array("b", params[1], 1)
+    W = validate.float_array("W", params[0], 2)
+    b = validate.float_array("b", params[1], 1)
     if b.shape[0] != W.shape[1]:
         raise InputError(f"b must have shape ({W.shape[1]},) to match W {W.shape}, got {b.shape}")
     if W.dtype != b.dtype:
@@ -72,21 +72,21 @@ def check_params(params) -> Params:
 def check_inputs(params, X, labels):
     """Validate everything loss_and_grads needs; returns (Params, X, kind, y)."""
     params = check_params(params)
-    X = _validate.float_array("X", X, 2)
+    X = validate.float_array("X", X, 2)
     D, C = params.W.shape
     if X.shape[1] != D:
         raise InputError(f"X must have shape (N, {D}) to match W {params.W.shape}, got {X.shape}")
     if X.shape[0] == 0:
         raise InputError("X has 0 rows; need at least one example")
     X = X.astype(params.W.dtype, copy=False)
-    kind, y = _validate.labels("labels", labels, X.shape[0], C, params.W.dtype)
+    kind, y = validate.labels("labels", labels, X.shape[0], C, params.W.dtype)
     return params, X, kind, y
 
 
 def check_logits_inputs(params, X) -> tuple:
     """Validate Params and X (N, D) for Z = X @ W + b; returns (Params, X in W's dtype)."""
     params = check_params(params)
-    X = _validate.float_array("X", X, 2)
+    X = validate.float_array("X", X, 2)
     if X.shape[1] != params.W.shape[0]:
         raise InputError(f"X must have shape (N, {params.W.shape[0]}) to match W "
                          f"{params.W.shape}, got {X.shape}")

@@ -3,14 +3,14 @@
 Dimensions: N examples (rows), C classes (columns). Z are logits (N, C); y are labels, either
 class ids (N,) or probability rows Y (N, C). Every loss is a mean over the N rows.
 
-Each public function checks its inputs once (numpy_softmax._validate) and calls the unchecked
+Each public function checks its inputs once (numpy_softmax.validate) and calls the unchecked
 math of numpy_softmax.kernels, which the steppers call directly. Output dtype = input dtype.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import _validate, kernels
+from . import kernels, validate
 
 
 def logsumexp(z, axis: int = -1) -> np.ndarray:
@@ -21,8 +21,8 @@ def logsumexp(z, axis: int = -1) -> np.ndarray:
     Shapes: z (..., C) -> (...) with axis=-1.   Gradient: d lse / d z = softmax(z).
     TF: tf.reduce_logsumexp.
     """
-    z = _validate.float_array("z", z, tuple(range(1, 33)))
-    _validate.axis("axis", axis, z.ndim)
+    z = validate.float_array("z", z, tuple(range(1, 33)))
+    validate.axis("axis", axis, z.ndim)
     return kernels.logsumexp(z, axis)
 
 
@@ -33,8 +33,8 @@ def softmax(z, axis: int = -1) -> np.ndarray:
     invariant) without overflow. Shapes: z (..., C) -> (..., C); each slice sums to 1.
     Gradient (Jacobian of one row): d s_i / d z_j = s_i (delta_ij - s_j).  TF: tf.nn.softmax.
     """
-    z = _validate.float_array("z", z, tuple(range(1, 33)))
-    _validate.axis("axis", axis, z.ndim)
+    z = validate.float_array("z", z, tuple(range(1, 33)))
+    validate.axis("axis", axis, z.ndim)
     return kernels.softmax(z, axis)
 
 
@@ -45,8 +45,8 @@ def log_softmax(z, axis: int = -1) -> np.ndarray:
     Shapes: z (..., C) -> (..., C).   Gradient: d/dz_j of row entry i = delta_ij - softmax(z)_j.
     TF: tf.nn.log_softmax.
     """
-    z = _validate.float_array("z", z, tuple(range(1, 33)))
-    _validate.axis("axis", axis, z.ndim)
+    z = validate.float_array("z", z, tuple(range(1, 33)))
+    validate.axis("axis", axis, z.ndim)
     return kernels.log_softmax(z, axis)
 
 
@@ -61,10 +61,10 @@ def cross_entropy(logits, labels):
     TF: reduce_mean(tf.nn.softmax_cross_entropy_with_logits) for Y,
         reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits) for y.
     """
-    z = _validate.float_array("logits", logits, 2)
-    kind, y = _validate.labels("labels", labels, z.shape[0], z.shape[1], z.dtype)
+    z = validate.float_array("logits", logits, 2)
+    kind, y = validate.labels("labels", labels, z.shape[0], z.shape[1], z.dtype)
     if z.shape[0] == 0:
-        raise _validate.InputError("logits has 0 rows; the mean cross-entropy needs N >= 1")
+        raise validate.InputError("logits has 0 rows; the mean cross-entropy needs N >= 1")
     return kernels.cross_entropy(z, kind, y)
 
 
@@ -76,10 +76,10 @@ def grad_logits(logits, labels) -> np.ndarray:
     Shapes: logits (N, C), labels (N,) or (N, C) -> (N, C); each row sums to 0.
     TF: tf.GradientTape over the cross-entropy (autodiff).
     """
-    z = _validate.float_array("logits", logits, 2)
-    kind, y = _validate.labels("labels", labels, z.shape[0], z.shape[1], z.dtype)
+    z = validate.float_array("logits", logits, 2)
+    kind, y = validate.labels("labels", labels, z.shape[0], z.shape[1], z.dtype)
     if z.shape[0] == 0:
-        raise _validate.InputError("logits has 0 rows; the gradient of a mean needs N >= 1")
+        raise validate.InputError("logits has 0 rows; the gradient of a mean needs N >= 1")
     return kernels.grad_logits(z, kind, y)
 
 
@@ -90,9 +90,9 @@ def accuracy(logits, labels) -> float:
     the lowest class index, as in np.argmax and tf.argmax. Probability labels count their
     argmax as the true class. Shapes: logits (N, C), labels (N,) or (N, C) -> float.
     """
-    z = _validate.float_array("logits", logits, 2)
-    kind, y = _validate.labels("labels", labels, z.shape[0], z.shape[1], z.dtype)
+    z = validate.float_array("logits", logits, 2)
+    kind, y = validate.labels("labels", labels, z.shape[0], z.shape[1], z.dtype)
     if z.shape[0] == 0:
-        raise _validate.InputError("logits has 0 rows; accuracy needs N >= 1")
+        raise validate.InputError("logits has 0 rows; accuracy needs N >= 1")
     truth = y if kind == "ids" else np.argmax(y, axis=1)  # (N,)
     return float(np.mean(np.argmax(z, axis=1) == truth))

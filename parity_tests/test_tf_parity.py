@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import numpy_softmax as ns
 import tf_softmax as tfs
-from tf_softmax._tf import tf
+from tf_softmax import tf
 
 from . import tf_sgd
 from . import tolerances as T

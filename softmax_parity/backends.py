@@ -1,42 +1,64 @@
-"""The training backends by name. Each is `run(X, y, config, *, params=None, X_val=None,
-y_val=None, on_step=None, on_epoch=None, logdir=None) -> numpy_softmax.TrainResult`, with the
-batch order of numpy_softmax.batches so that all backends see the same minibatches.
-TF backends are imported only when asked for, so `train --backend numpy` never loads TF."""
+"""The training backends by name: which stepper trains, all through numpy_softmax's one loop.
+
+    numpy        numpy_softmax.train: the fast stepper (the reference's numbers, bit for bit)
+                 on the uint8 pixels, BLAS on one thread
+    tf-graph     tf_softmax.GraphStepper: the seed's TF1 program, Session.run per batch
+    tf-function  tf_softmax.FunctionStepper: TF2, one traced tf.function call per batch
+Every backend starts from numpy_softmax.init_params(seed) and takes each epoch's batches in
+numpy_softmax.epoch_order, so all see the same minibatches. TF is imported only when a TF
+backend is asked for, so `train --backend numpy` never loads it.
+"""
 from __future__ import annotations
 
+import functools
 import importlib
+import importlib.util
+
+from numpy_softmax import loop
 
 from .errors import UsageError
 
-# name -> "module:function"
-BACKENDS = {
-    "numpy": "softmax_parity.backends:train_numpy",
-    "tf-graph": "tf_softmax.graph:train",
-    "tf-function": "tf_softmax.function:train",
-}
+BACKENDS = ("numpy", "tf-graph", "tf-function")
+TF_STEPPERS = {"tf-graph": "GraphStepper", "tf-function": "FunctionStepper"}
 
 
-def train_numpy(X, y, config, *, logdir=None, **kw):
-    """numpy_softmax.train with numpy_softmax.fast.fast_epoch (the reference's numbers, bit
-    for bit, at the same BLAS thread count) and BLAS on one thread when threadpoolctl is
-    installed: this model's per-step GEMMs are too small to gain from a second thread, and on
-    a busy machine two threads wait on each other (docs/benchmarks.md, section threads)."""
-    from numpy_softmax import train
-    from numpy_softmax.fast import fast_epoch
+def tf_stepper(name: str, X, y, config, params, *, logdir=None):
+    """The TF stepper `name` on inputs checked by numpy_softmax.loop.prepare: X (N, D) floats,
+    y (N,) ids, params the start. tf-graph writes its graph to logdir for TensorBoard."""
     try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # then BLAS keeps its default threads
-        return train(X, y, config, epoch_fn=fast_epoch, **kw)
-    with threadpool_limits(limits=1, user_api="blas"):
-        return train(X, y, config, epoch_fn=fast_epoch, **kw)
-
-
-def get(name: str):
-    if name not in BACKENDS:
-        raise UsageError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
-    mod, fn = BACKENDS[name].split(":")
-    try:
-        return getattr(importlib.import_module(mod), fn)
+        tf_softmax = importlib.import_module("tf_softmax")
     except ImportError as e:
         raise UsageError(f"backend {name} needs {e.name}; install the tf extra: "
                          "pip install 'softmax-parity[tf]'") from None
+    cls = getattr(tf_softmax, TF_STEPPERS[name])
+    return cls(X, y, config, params, logdir=logdir) if name == "tf-graph" else \
+        cls(X, y, config, params)
+
+
+def train(name: str, X, y, config, *, params=None, X_val=None, y_val=None, logdir=None,
+          **loop_kw) -> loop.TrainResult:
+    """Train with backend `name` from params (default init_params(config.seed)); loop_kw go to
+    numpy_softmax.loop.run (on_step, on_epoch, history, resume, should_stop)."""
+    if name not in BACKENDS:
+        raise UsageError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    if name == "numpy":
+        from numpy_softmax import train as train_numpy
+        return train_numpy(X, y, config, params=params, X_val=X_val, y_val=y_val, **loop_kw)
+    X, y, params, X_val, y_val = loop.prepare(X, y, config, params, X_val, y_val)
+    stepper = tf_stepper(name, X, y, config, params, logdir=logdir)
+    try:
+        return loop.run(stepper, X_val=X_val, y_val=y_val, **loop_kw)
+    finally:
+        stepper.close()
+
+
+def get(name: str):
+    """The train function of backend `name`: get(name)(X, y, config, **kw) is
+    train(name, X, y, config, **kw). Refuses an unknown name, or a TF backend without TF,
+    before any data is loaded."""
+    if name not in BACKENDS:
+        raise UsageError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    if name in TF_STEPPERS and importlib.util.find_spec("tensorflow") is None:
+        raise UsageError(f"backend {name} needs tensorflow; install the tf extra: "
+                         "pip install 'softmax-parity[tf]'")
+    return functools.partial(train, name)

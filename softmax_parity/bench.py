@@ -33,9 +33,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numpy_softmax import TrainConfig, init_params
-from numpy_softmax.fast import ScaledRows, fast_epoch
-from numpy_softmax.train import epoch_order, sgd_epoch, steps_per_epoch
+from numpy_softmax import FastStepper, ReferenceStepper, TrainConfig, init_params, loop
+from numpy_softmax.fast import ScaledRows
+from numpy_softmax.loop import epoch_order, steps_per_epoch
+from numpy_softmax.threads import blas_threads
 
 from . import bench_peers, versions
 
@@ -102,32 +103,22 @@ def time_call(f, min_seconds: float, repeats: int) -> dict:
     return {**stats(per), "calls_per_loop": n}
 
 
-@contextlib.contextmanager
-def blas_threads(n: int | None):
-    """Limit BLAS to n threads inside the block (threadpoolctl); n None: leave as is."""
-    if n is None:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(limits=n, user_api="blas"):
-        yield
-
-
 # --- contenders ----------------------------------------------------------------------------
 
-class NumpyContender:
-    def __init__(self, epoch_fn, X, y, config: TrainConfig, params, threads=None):
-        self.epoch_fn, self.X, self.y, self.config, self.params = epoch_fn, X, y, config, params
-        self.threads = threads
+class Contender:
+    """A stepper of the one loop, timed through loop.sgd_steps, under a BLAS thread limit
+    (None: BLAS as it is)."""
+
+    def __init__(self, stepper, threads=None):
+        self.stepper, self.threads = stepper, threads
 
     def epoch(self, order: np.ndarray, epoch: int) -> list:
         with blas_threads(self.threads):
-            self.params, losses, _ = self.epoch_fn(self.params, self.X, self.y, order,
-                                                   self.config, epoch=epoch)
-        return losses
+            return loop.sgd_steps(self.stepper, order, epoch=epoch)[0]
 
     def close(self) -> None:
-        pass
+        if hasattr(self.stepper, "close"):
+            self.stepper.close()
 
 
 class Data:
@@ -146,16 +137,17 @@ class Data:
 
 def make_contender(name: str, data: Data, config: TrainConfig, params, threads=None):
     if name == "numpy-fast-u8":
-        return NumpyContender(fast_epoch, data.scaled, data.labels, config, params, threads)
+        return Contender(FastStepper(data.scaled, data.labels, config, params), threads)
     if name == "numpy-fast-f32":
-        return NumpyContender(fast_epoch, data.images, data.labels, config, params, threads)
+        return Contender(FastStepper(data.images, data.labels, config, params), threads)
     if name == "numpy-ref":
-        return NumpyContender(sgd_epoch, data.images, data.labels, config, params, threads)
+        return Contender(ReferenceStepper(data.images, data.labels, config, params), threads)
     if name in bench_peers.CONTENDERS:
         return bench_peers.make(name, data.images, data.labels, config, params,
                                 threads=threads, shared=data._peers_shared)
     from . import bench_tf
-    return bench_tf.make(name, data.images, data.labels, config, params, data._tf_shared)
+    return Contender(bench_tf.make(name, data.images, data.labels, config, params,
+                                   data._tf_shared))
 
 
 def tf_available() -> bool:
@@ -385,16 +377,16 @@ def bench_floor(data: Data, bc: BenchConfig, config: TrainConfig, say=print) -> 
         stages["GEMM X @ W"] = over_epoch(lambda i: np.matmul(Xb, W, out=Z))
         stages["GEMM X.T @ dZ"] = over_epoch(lambda i: np.matmul(Xb.T, Z, out=dW))
         for name, X in (("u8", data.scaled), ("f32", data.images)):
-            stages[f"fast_epoch ({name}), whole"] = time_call(
-                lambda: fast_epoch(params, X, data.labels, order, config, epoch=0), 0.0,
-                bc.repeats)
+            fast = Contender(FastStepper(X, data.labels, config, params))
+            stages[f"fast step ({name}), whole epoch"] = time_call(
+                lambda: fast.epoch(order, 0), 0.0, bc.repeats)
         big = np.ones((1024, 1024), np.float32)
         g = time_call(lambda: big @ big, 0.2, bc.repeats)
     for v in stages.values():
         v["ms_per_epoch"] = 1e3 * v["median_s"]
     gemm_ms = stages["GEMM X @ W"]["ms_per_epoch"] + stages["GEMM X.T @ dZ"]["ms_per_epoch"]
-    stages["rest of fast_epoch (u8), by difference"] = {
-        "ms_per_epoch": stages["fast_epoch (u8), whole"]["ms_per_epoch"] - gemm_ms
+    stages["rest of the fast step (u8), by difference"] = {
+        "ms_per_epoch": stages["fast step (u8), whole epoch"]["ms_per_epoch"] - gemm_ms
         - stages["gather uint8 rows + scale"]["ms_per_epoch"]}
     src = data.images
     dst = np.empty_like(src)

@@ -39,7 +39,7 @@ import os
 import numpy as np
 
 from numpy_softmax import Params
-from numpy_softmax.train import steps_per_epoch
+from numpy_softmax.loop import steps_per_epoch
 
 JAX = ("jax-jit-step", "jax-jit-epoch")
 TORCH = ("torch-step",)

@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from numpy_softmax.errors import DataError, InputError
-    from numpy_softmax.train import DivergenceError
+    from numpy_softmax.loop import DivergenceError
     from .errors import UsageError
     try:
         return int(args.func(args) or 0)

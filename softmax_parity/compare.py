@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from numpy_softmax import Params, TrainConfig, logits, sgd_epoch
-from numpy_softmax.train import prepare
+from numpy_softmax import Params, ReferenceStepper, TrainConfig, loop
 
-from . import tensorboard
+from . import backends, tensorboard
 from .tolerances import Tolerances
 
-TF_BACKENDS = ("tf-graph", "tf-function")
+TF_BACKENDS = tuple(backends.TF_STEPPERS)
 
 
 @dataclass(frozen=True)
@@ -58,40 +57,6 @@ class CompareResult:
         return int(np.sum(self.predictions["numpy"] != self.predictions[tf_name]))
 
 
-class NumpyStepper:
-    """The reference's own epoch (numpy_softmax.sgd_epoch) behind the stepper interface of
-    tf_softmax.loop, so NumPy's epochs are recorded by exactly the same code as TF's."""
-
-    def __init__(self, X, y, config: TrainConfig, params: Params):
-        self.X, self.y, self.config, self.n_train = X, y, config, X.shape[0]
-        self._params = params
-
-    def epoch(self, order, epoch: int, on_step=None, first_step: int = 0,
-              should_stop=None) -> tuple:
-        self._params, losses, stopped = sgd_epoch(self._params, self.X, self.y, order,
-                                                  self.config, epoch=epoch, on_step=on_step,
-                                                  first_step=first_step,
-                                                  should_stop=should_stop)
-        return losses, stopped
-
-    def params(self) -> Params:
-        return self._params
-
-    def predict(self, X) -> np.ndarray:
-        return np.argmax(logits(self._params, X), axis=1)  # (N,)
-
-    def close(self) -> None:
-        pass
-
-
-def _tf_stepper(name: str, X, y, config: TrainConfig, params: Params, logdir):
-    if name == "tf-graph":
-        from tf_softmax.graph import GraphStepper
-        return GraphStepper(X, y, config, params=params, logdir=logdir)
-    from tf_softmax.function import FunctionStepper
-    return FunctionStepper(X, y, config, params=params)
-
-
 def divergence(epoch: int, rec_np, rec_tf, p_np: Params, p_tf: Params) -> Divergence:
     dW = np.abs(p_np.W.astype(np.float64) - p_tf.W)  # (D, C), in float64: no rounding here
     W_abs = float(dW.max())
@@ -113,11 +78,10 @@ def lockstep(data, config: TrainConfig, tf_backends=("tf-graph",), *, logdir=Non
     writes its scalars to logdir/<name> (tensorboard.run_dir), the TF ones with the
     divergence, and tf-graph its graph. Raises DivergenceError if any backend diverges.
     """
-    from tf_softmax.loop import run_epoch
     for name in tf_backends:
         if name not in TF_BACKENDS:
             raise ValueError(f"unknown TF backend {name!r}")
-    X, y, params, X_val, y_val = prepare(data.train.images, data.train.labels, config,
+    X, y, params, X_val, y_val = loop.prepare(data.train.images, data.train.labels, config,
                                          None, data.validation.images, data.validation.labels)
     names = ("numpy",) + tuple(tf_backends)
     result = CompareResult(config, names)
@@ -127,10 +91,10 @@ def lockstep(data, config: TrainConfig, tf_backends=("tf-graph",), *, logdir=Non
     try:
         if logdir is not None:
             writers = {n: tensorboard.ScalarWriter(tensorboard.run_dir(logdir, n)) for n in names}
-        steppers["numpy"] = NumpyStepper(X, y, config, params)
+        steppers["numpy"] = ReferenceStepper(X, y, config, params)  # the readable step
         for n in tf_backends:
-            steppers[n] = _tf_stepper(n, X, y, config, params,
-                                      tensorboard.run_dir(logdir, n) if logdir else None)
+            steppers[n] = backends.tf_stepper(n, X, y, config, params, logdir=(
+                tensorboard.run_dir(logdir, n) if logdir else None))
         for n in names:
             result.history[n] = []
         for n in tf_backends:
@@ -140,8 +104,8 @@ def lockstep(data, config: TrainConfig, tf_backends=("tf-graph",), *, logdir=Non
             for n in names:
                 step_fn = None if on_step is None else \
                     (lambda e, s, k, n=n: on_step(n, e, s, k))
-                records[n], state[n], _ = run_epoch(steppers[n], epoch, X_val=X_val,
-                                                    y_val=y_val, on_step=step_fn)
+                records[n], state[n], _ = loop.run_epoch(steppers[n], epoch, X_val=X_val,
+                                                         y_val=y_val, on_step=step_fn)
                 result.history[n].append(records[n])
             divs = {n: divergence(epoch, records["numpy"], records[n], state["numpy"], state[n])
                     for n in tf_backends}
@@ -158,11 +122,13 @@ def lockstep(data, config: TrainConfig, tf_backends=("tf-graph",), *, logdir=Non
         X_test = data.test.images.astype(X.dtype, copy=False)  # (N_test, D)
         for n in names:
             result.params[n] = steppers[n].params()
-            result.predictions[n] = np.asarray(steppers[n].predict(X_test), dtype=np.int64)
+            Z = steppers[n].logits(X_test)  # (N_test, C), by the backend's own arithmetic
+            result.predictions[n] = np.argmax(Z, axis=1).astype(np.int64)
             result.test_accuracy[n] = float(np.mean(result.predictions[n] == data.test.labels))
     finally:
         for s in steppers.values():
-            s.close()
+            if hasattr(s, "close"):
+                s.close()
         for w in writers.values():
             w.close()
     return result

@@ -110,7 +110,7 @@ def numpy_values(ex: Example) -> dict:
 
 def tf_values(ex: Example) -> dict:
     """Every link's value, computed by the TF ops LINKS prints (eager TensorFlow)."""
-    from tf_softmax._tf import tf  # TensorFlow, imported quietly (once)
+    from tf_softmax import tf  # TensorFlow, imported quietly (once)
 
     C = ex.params.W.shape[1]
     X = tf.constant(ex.X)

@@ -108,21 +108,21 @@ def test_bench_command_refuses_an_unknown_contender_in_one_line(tmp_path, capsys
     assert len(err.splitlines()) == 1 and "pytorch" in err
 
 
-def test_numpy_backend_trains_with_the_fast_epoch_and_the_references_numbers(mnist,
-                                                                             monkeypatch):
+def test_numpy_backend_trains_with_the_fast_stepper_and_the_references_numbers(mnist,
+                                                                               monkeypatch):
     calls = []
-    real = fast.fast_epoch
+    real = ns.FastStepper.step
 
-    def spy(*a, **k):
-        calls.append(k["epoch"])
-        return real(*a, **k)
+    def spy(self, idx):
+        calls.append(idx.shape[0])
+        return real(self, idx)
 
-    monkeypatch.setattr(fast, "fast_epoch", spy)
+    monkeypatch.setattr(ns.FastStepper, "step", spy)
     X, y = mnist.train.images[:2560], mnist.train.labels[:2560]
     cfg = ns.TrainConfig(epochs=2)
     got = backends.get("numpy")(fast.ScaledRows(mnist.train.pixels[:2560], 1 / 255), y, cfg)
     with threadpool_limits(1):  # the backend runs BLAS on one thread
-        ref = ns.train(X, y, cfg)
-    assert calls == [0, 1]
+        ref = ns.train(X, y, cfg, stepper="reference")
+    assert calls == [128] * 40
     assert [h.loss for h in got.history] == [h.loss for h in ref.history]
     assert np.array_equal(got.params.W, ref.params.W)

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 
-from numpy_softmax.train import sgd_epoch
+from numpy_softmax import ReferenceStepper, loop
 from softmax_parity import bench, bench_peers
 from softmax_parity.cli import build_parser, main
 
@@ -102,17 +102,15 @@ def test_the_bench_command_runs_with_missing_peers_and_records_why(no_peers, tmp
 
 
 class FakePeer:
-    """A stand-in for a peer contender: the reference's own epoch (so its loss is right)."""
+    """A stand-in for a peer contender: the reference stepper (so its loss is right)."""
     made = []
 
     def __init__(self, name, X, y, config, params, *, threads=None, shared):
-        self.X, self.y, self.config, self.params = X, y, config, params
+        self.stepper = ReferenceStepper(X, y, config, params)
         FakePeer.made.append((name, X.dtype, threads, shared))
 
     def epoch(self, order, epoch):
-        self.params, losses, _ = sgd_epoch(self.params, self.X, self.y, order, self.config,
-                                           epoch=epoch)
-        return losses
+        return loop.sgd_steps(self.stepper, order, epoch=epoch)[0]
 
     def close(self):
         pass

@@ -18,7 +18,7 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import numpy_softmax as ns
-from numpy_softmax.train import TrainConfig
+from numpy_softmax.loop import TrainConfig
 
 RUN = textwrap.dedent("""
     import hashlib, sys

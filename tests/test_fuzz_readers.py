@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from numpy_softmax import DataError, _fetch, _idx, checkpoint
 from numpy_softmax.model import Params
-from numpy_softmax.train import EpochRecord, Position, TrainConfig
+from numpy_softmax.loop import EpochRecord, Position, TrainConfig
 
 FUZZ = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SOME = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

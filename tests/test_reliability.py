@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 
 import numpy_softmax as ns
-from numpy_softmax import _validate, checkpoint
+from numpy_softmax import validate, checkpoint
 from numpy_softmax.errors import DataError, InputError
-from numpy_softmax.train import (DIVERGED_LOSS_FACTOR, EpochRecord, Position, TrainConfig,
-                                 sgd_epoch, steps_per_epoch)
+from numpy_softmax import loop
+from numpy_softmax.loop import EpochRecord, Position, TrainConfig, steps_per_epoch
+from numpy_softmax.tolerances import DIVERGED_LOSS_FACTOR
 
 
 def mnist_like(n=1024, seed=3):
@@ -254,7 +255,7 @@ WRITER = textwrap.dedent("""
     import numpy as np
     from numpy_softmax import checkpoint
     from numpy_softmax.model import Params
-    from numpy_softmax.train import EpochRecord, Position, TrainConfig
+    from numpy_softmax.loop import EpochRecord, Position, TrainConfig
     folder, pause = sys.argv[1], sys.argv[2] == "pause"
     if pause:  # announce the moment between writing the bytes and renaming them, and hang
         real_fsync = os.fsync
@@ -366,14 +367,20 @@ def test_the_seed_learning_rate_and_a_large_one_do_not_trip_the_guard():
 def test_nan_parameters_stop_the_run_and_never_reach_a_checkpoint(tmp_path):
     X, y = mnist_like()
 
-    def poisoned(params, X, y, order, config, *, epoch, **kw):
-        params, losses, stopped = sgd_epoch(params, X, y, order, config, epoch=epoch, **kw)
-        if epoch == 2:  # an epoch function that let a NaN through
-            W = params.W.copy()
-            W[0, 0] = np.nan
-            params = ns.Params(W, params.b)
-        return params, losses, stopped
+    class Poisoned(ns.ReferenceStepper):  # a stepper that lets a NaN through
+        taken = 0
 
+        def step(self, idx):
+            loss = super().step(idx)
+            self.taken += 1
+            if self.taken == 2 * 8 + 8:  # epoch 2's last step (8 steps an epoch)
+                W = self._params.W.copy()
+                W[0, 0] = np.nan
+                self._params = ns.Params(W, self._params.b)
+            return loss
+
+    config = TrainConfig(epochs=5, batch_size=128)
+    X, y, params, _, _ = loop.prepare(X, y, config)
     saved = []
 
     def on_epoch(rec, params):  # what `train --checkpoint-dir` does after every epoch
@@ -383,31 +390,26 @@ def test_nan_parameters_stop_the_run_and_never_reach_a_checkpoint(tmp_path):
                                                         "numpy"))
 
     with pytest.raises(ns.DivergenceError, match="epoch 2, step 7: the parameters hold NaN"):
-        ns.train(X, y, TrainConfig(epochs=5, batch_size=128), on_epoch=on_epoch,
-                 epoch_fn=poisoned)
+        loop.run(Poisoned(X, y, config, params), on_epoch=on_epoch)
     assert [r.epoch for r in saved] == [0, 1]
     for _, path in checkpoint.listing(tmp_path):
         ck = checkpoint.load(path)
         assert np.all(np.isfinite(ck.params.W)) and ck.position.epoch <= 2
 
 
-def test_an_epoch_function_without_the_guard_is_caught_at_the_end_of_its_epoch():
+def test_every_stepper_meets_the_same_guard_at_the_same_step():
     X, y = mnist_like(2048)
-
-    def unguarded(params, X, y, order, config, *, epoch, first_step=0, **kw):
-        B, losses = config.batch_size, []
-        for s in range(first_step, steps_per_epoch(order.shape[0], config)):
-            idx = order[s * B:(s + 1) * B]
-            loss, g = ns.loss_and_grads(params, X[idx], y[idx])
-            params = ns.sgd_step(params, g, config.lr)
-            losses.append(float(loss))
-        return params, losses, False
-
-    with pytest.raises(ns.DivergenceError) as e:
-        ns.train(X, y, TrainConfig(lr=1e4, dtype="float64"), epoch_fn=unguarded)
-    with pytest.raises(ns.DivergenceError) as e_ref:
-        ns.train(X, y, TrainConfig(lr=1e4, dtype="float64"))
-    assert (e.value.epoch, e.value.step) == (e_ref.value.epoch, e_ref.value.step)
+    config = TrainConfig(lr=1e4, dtype="float64")
+    errors = []
+    for name in ("reference", "fast"):
+        with pytest.raises(ns.DivergenceError) as e:
+            ns.train(X, y, config, stepper=name)
+        errors.append((e.value.epoch, e.value.step))
+    Xp, yp, params, _, _ = loop.prepare(X, y, config)
+    with pytest.raises(ns.DivergenceError) as e:  # the loop alone, no train() around it
+        loop.run(ns.ReferenceStepper(Xp, yp, config, params))
+    errors.append((e.value.epoch, e.value.step))
+    assert errors[0] == errors[1] == errors[2]
 
 
 # --- validation at the edge, not in the loop ---------------------------------------------------
@@ -416,18 +418,19 @@ def test_validation_runs_once_at_the_edge_whatever_the_number_of_steps(monkeypat
     X, y = mnist_like()
     calls = []
     for name in ("float_array", "labels"):
-        real = getattr(_validate, name)
+        real = getattr(validate, name)
 
         def counted(*a, _real=real, _name=name, **k):
             calls.append(_name)
             return _real(*a, **k)
-        monkeypatch.setattr(_validate, name, counted)
+        monkeypatch.setattr(validate, name, counted)
     ns.train(X, y, TrainConfig(epochs=1, batch_size=128))
     one_epoch = len(calls)
     calls.clear()
     ns.train(X, y, TrainConfig(epochs=4, batch_size=16))  # 64 steps a epoch, 256 in all
     assert len(calls) == one_epoch <= 6
     calls.clear()
-    p = ns.init_params()
-    sgd_epoch(p, X, y, np.arange(1024), TrainConfig(batch_size=16), epoch=0)
+    stepper = ns.ReferenceStepper(X, y, TrainConfig(batch_size=16), ns.init_params())
+    for s in range(64):
+        stepper.step(np.arange(16 * s, 16 * s + 16))
     assert calls == []  # the hot loop: unchecked functions only

@@ -10,7 +10,7 @@ from numpy_softmax import DivergenceError, InputError, TrainConfig
 from softmax_parity import backends
 
 import tf_softmax  # first: it sets TF_CPP_MIN_LOG_LEVEL before TF does (TF's import sets 1)
-from tf_softmax._tf import tf  # installed by the Makefile's tf extra: these tests never skip
+from tf_softmax import tf  # installed by the Makefile's tf extra: these tests never skip
 
 TF_BACKENDS = ["tf-graph", "tf-function"]
 pytestmark = pytest.mark.tf

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import numpy_softmax as ns
-from numpy_softmax.train import steps_per_epoch
+from numpy_softmax.loop import steps_per_epoch
 
 
 def small_problem(rng, n=256, d=20, c=4):

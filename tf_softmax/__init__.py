@@ -4,17 +4,22 @@ Same public op names as numpy_softmax, computed with TF ops, gradients by TF aut
     logsumexp, softmax, log_softmax, cross_entropy, grad_logits, accuracy, logits,
     loss_and_grads                                   (tf_softmax.ops, eager, GradientTape)
     graph_loss_and_grads                             (tf_softmax.graph, tf.gradients in a graph)
-Params, TrainConfig and the data come from numpy_softmax (reused, not copied).
-The trainers (tf_softmax.graph.train, tf_softmax.function.train) are imported on use.
-Importing this package imports TensorFlow (quietly: TF_CPP_MIN_LOG_LEVEL=2 unless set).
+Steppers for numpy_softmax's one training loop (numpy_softmax.loop.run):
+    GraphStepper, GraphEpochStepper                  (tf_softmax.graph, the seed's TF1 program)
+    FunctionStepper, FunctionEpochStepper            (tf_softmax.function, TF2 tf.function)
+Params, TrainConfig and the data come from numpy_softmax (reused, not copied). `tf` is
+TensorFlow itself, imported quietly (TF_CPP_MIN_LOG_LEVEL=2 unless set).
 """
 from numpy_softmax import Params, TrainConfig
 
-from .graph import graph_loss_and_grads
+from ._tf import tf
+from .function import FunctionEpochStepper, FunctionStepper
+from .graph import GraphEpochStepper, GraphStepper, graph_loss_and_grads
 from .ops import (accuracy, cross_entropy, grad_logits, log_softmax, logits, loss_and_grads,
                   logsumexp, softmax)
 
 __all__ = [
     "logsumexp", "softmax", "log_softmax", "cross_entropy", "grad_logits", "accuracy",
-    "logits", "loss_and_grads", "graph_loss_and_grads", "Params", "TrainConfig",
+    "logits", "loss_and_grads", "graph_loss_and_grads", "Params", "TrainConfig", "tf",
+    "GraphStepper", "GraphEpochStepper", "FunctionStepper", "FunctionEpochStepper",
 ]

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from numpy_softmax import Params, _validate
+from numpy_softmax import Params, validate
 from numpy_softmax.errors import InputError
 from numpy_softmax.model import check_inputs, check_logits_inputs
 
 from ._tf import tf
 
 
-# --- the unchecked math, on tensors --------------------------------------------------------
+# --- the unchecked math, on tensors (graph.py, function.py and the bench build on these) ----
 
-def _cross_entropy(z, kind: str, y):
+def tensor_cross_entropy(z, kind: str, y):
     """Mean cross-entropy of logits z (N, C) against ids y (N,) or probabilities Y (N, C)."""
     if kind == "ids":
         per_row = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=z)  # (N,)
@@ -31,13 +31,14 @@ def _cross_entropy(z, kind: str, y):
     return tf.reduce_mean(per_row)
 
 
-def _logits(W, b, X):
+def tensor_logits(W, b, X):
+    """Z = X @ W + b on tensors: X (N, D), W (D, C), b (C,) -> (N, C)."""
     return tf.matmul(X, W) + b  # (N, C)
 
 
 def _check_logits_labels(logits, labels, what: str):
-    z = _validate.float_array("logits", logits, 2)
-    kind, y = _validate.labels("labels", labels, z.shape[0], z.shape[1], z.dtype)
+    z = validate.float_array("logits", logits, 2)
+    kind, y = validate.labels("labels", labels, z.shape[0], z.shape[1], z.dtype)
     if z.shape[0] == 0:
         raise InputError(f"logits has 0 rows; {what} needs N >= 1")
     return z, kind, y
@@ -48,22 +49,22 @@ def _check_logits_labels(logits, labels, what: str):
 def logsumexp(z, axis: int = -1) -> np.ndarray:
     """log(sum_j exp(z_j)) along `axis` by tf.reduce_logsumexp (which subtracts the max first,
     as numpy_softmax does). Shapes: z (..., C) -> (...) with axis=-1."""
-    z = _validate.float_array("z", z, tuple(range(1, 33)))
-    _validate.axis("axis", axis, z.ndim)
+    z = validate.float_array("z", z, tuple(range(1, 33)))
+    validate.axis("axis", axis, z.ndim)
     return np.asarray(tf.reduce_logsumexp(tf.constant(z), axis=axis))
 
 
 def softmax(z, axis: int = -1) -> np.ndarray:
     """exp(z_j) / sum_k exp(z_k) along `axis` by tf.nn.softmax. Shapes: (..., C) -> (..., C)."""
-    z = _validate.float_array("z", z, tuple(range(1, 33)))
-    _validate.axis("axis", axis, z.ndim)
+    z = validate.float_array("z", z, tuple(range(1, 33)))
+    validate.axis("axis", axis, z.ndim)
     return np.asarray(tf.nn.softmax(tf.constant(z), axis=axis))
 
 
 def log_softmax(z, axis: int = -1) -> np.ndarray:
     """z_j - logsumexp(z) along `axis` by tf.nn.log_softmax. Shapes: (..., C) -> (..., C)."""
-    z = _validate.float_array("z", z, tuple(range(1, 33)))
-    _validate.axis("axis", axis, z.ndim)
+    z = validate.float_array("z", z, tuple(range(1, 33)))
+    validate.axis("axis", axis, z.ndim)
     return np.asarray(tf.nn.log_softmax(tf.constant(z), axis=axis))
 
 
@@ -73,7 +74,7 @@ def cross_entropy(logits, labels):
     reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits) for class ids y (N,).
     Returns a NumPy scalar of the logits' dtype."""
     z, kind, y = _check_logits_labels(logits, labels, "the mean cross-entropy")
-    return _cross_entropy(tf.constant(z), kind, tf.constant(y)).numpy()
+    return tensor_cross_entropy(tf.constant(z), kind, tf.constant(y)).numpy()
 
 
 def grad_logits(logits, labels) -> np.ndarray:
@@ -83,7 +84,7 @@ def grad_logits(logits, labels) -> np.ndarray:
     zt = tf.constant(z)
     with tf.GradientTape() as tape:
         tape.watch(zt)
-        loss = _cross_entropy(zt, kind, tf.constant(y))
+        loss = tensor_cross_entropy(zt, kind, tf.constant(y))
     return np.asarray(tape.gradient(loss, zt))
 
 
@@ -99,7 +100,8 @@ def accuracy(logits, labels) -> float:
 def logits(params: Params, X) -> np.ndarray:
     """Z = X @ W + b by tf.matmul.  Shapes: X (N, D), W (D, C), b (C,) -> Z (N, C), W's dtype."""
     params, X = check_logits_inputs(params, X)
-    return np.asarray(_logits(tf.constant(params.W), tf.constant(params.b), tf.constant(X)))
+    W, b = tf.constant(params.W), tf.constant(params.b)
+    return np.asarray(tensor_logits(W, b, tf.constant(X)))
 
 
 def loss_and_grads(params: Params, X, labels) -> tuple:
@@ -110,6 +112,6 @@ def loss_and_grads(params: Params, X, labels) -> tuple:
     W, b = tf.constant(params.W), tf.constant(params.b)
     with tf.GradientTape() as tape:
         tape.watch([W, b])
-        loss = _cross_entropy(_logits(W, b, tf.constant(X)), kind, tf.constant(y))
+        loss = tensor_cross_entropy(tensor_logits(W, b, tf.constant(X)), kind, tf.constant(y))
     dW, db = tape.gradient(loss, [W, b])
     return loss.numpy(), Params(np.asarray(dW), np.asarray(db))

@@ -1,7 +1,7 @@
-"""The fast epoch (numpy_softmax.fast) computes the reference's numbers, bit for bit.
+"""The fast stepper computes the reference stepper's numbers, bit for bit, through the loop.
 
-Every comparison here is exact (np.array_equal, ==): fast_epoch makes the same NumPy and BLAS
-calls on the same operands in the same order as train.sgd_epoch, so there is no rounding
+Every comparison here is exact (np.array_equal, ==): FastStepper makes the same NumPy and BLAS
+calls on the same operands in the same order as ReferenceStepper, so there is no rounding
 difference to allow for. Both sides run in the same process with the same BLAS threads (the
 BLAS thread count can change sgemm's rounding; see docs/benchmarks.md).
 """
@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
 import numpy_softmax as ns
-from numpy_softmax.fast import ScaledRows, fast_epoch
-from numpy_softmax.train import epoch_order, prepare, sgd_epoch
+from numpy_softmax import FastStepper, ReferenceStepper, loop
+from numpy_softmax.fast import ScaledRows
+from numpy_softmax.loop import Position, prepare
 
 
 @pytest.fixture(autouse=True)
@@ -29,12 +30,19 @@ def one_blas_thread(request):
         yield
 
 
-def test_fast_epoch_equals_the_reference_with_the_default_blas_threads(mnist):
+def epoch(cls, X, y, p, cfg, epoch, first_step=0, **kw):
+    """loop.run_epoch of a new `cls` stepper from p: (loss or None, Params, Position)."""
+    rec, params, stopped = loop.run_epoch(cls(X, y, cfg, p), epoch,
+                                          start=Position(epoch, first_step), **kw)
+    at = None if stopped is None else (stopped.epoch, stopped.step, stopped.loss_sum)
+    return (None if rec is None else rec.loss), params, at
+
+
+def test_fast_stepper_equals_the_reference_with_the_default_blas_threads(mnist):
     cfg = ns.TrainConfig()
     X, y, p, _, _ = prepare(mnist.train.images[:6400], mnist.train.labels[:6400], cfg)
-    order = epoch_order(6400, cfg, 0)
-    assert_same_epoch(fast_epoch(p, X, y, order, cfg, epoch=0),
-                      sgd_epoch(p, X, y, order, cfg, epoch=0))
+    assert_same_epoch(epoch(FastStepper, X, y, p, cfg, 0),
+                      epoch(ReferenceStepper, X, y, p, cfg, 0))
 
 
 def problem(seed, n, d, c, dtype="float32"):
@@ -46,23 +54,23 @@ def problem(seed, n, d, c, dtype="float32"):
 
 
 def assert_same_epoch(a, b):
-    (pa, la, sa), (pb, lb, sb) = a, b
+    (la, pa, sa), (lb, pb, sb) = a, b
     assert pa.W.shape == pb.W.shape and pa.W.dtype == pb.W.dtype and pa.b.dtype == pb.b.dtype
     assert la == lb and sa == sb
     assert np.array_equal(pa.W, pb.W) and np.array_equal(pa.b, pb.b)
 
 
-def test_fast_epoch_equals_the_reference_bit_for_bit_on_an_mnist_epoch(mnist):
+def test_fast_stepper_equals_the_reference_bit_for_bit_on_an_mnist_epoch(mnist):
     """The seed's protocol on real MNIST: 429 steps of 128 rows, from float images and from
     uint8 pixels. Parameters, losses: identical."""
     cfg = ns.TrainConfig(epochs=1)
     X, y, p, _, _ = prepare(mnist.train.images, mnist.train.labels, cfg)
-    order = epoch_order(X.shape[0], cfg, 3)
     pix = ScaledRows(mnist.train.pixels, 1 / 255)
-    ref = sgd_epoch(p, X, y, order, cfg, epoch=3)
-    from_floats = fast_epoch(p, X, y, order, cfg, epoch=3)
-    from_pixels = fast_epoch(p, pix, y, order, cfg, epoch=3)
-    assert len(ref[1]) == 429
+    steps = []
+    ref = epoch(ReferenceStepper, X, y, p, cfg, 3, on_step=lambda e, s, n: steps.append(s))
+    from_floats = epoch(FastStepper, X, y, p, cfg, 3)
+    from_pixels = epoch(FastStepper, pix, y, p, cfg, 3)
+    assert steps == list(range(429))
     assert_same_epoch(from_floats, ref)
     assert_same_epoch(from_pixels, ref)
 
@@ -72,72 +80,79 @@ def test_fast_epoch_equals_the_reference_bit_for_bit_on_an_mnist_epoch(mnist):
        c=st.integers(2, 6), batch=st.integers(1, 40), drop_last=st.booleans(),
        dtype=st.sampled_from(["float32", "float64"]), lr=st.sampled_from([0.01, 0.3, 2.0]),
        first=st.integers(0, 3), pixels=st.booleans())
-def test_fast_epoch_equals_the_reference_on_any_small_problem(seed, n, d, c, batch, drop_last,
+def test_fast_stepper_equals_the_reference_on_any_small_problem(seed, n, d, c, batch, drop_last,
                                                               dtype, lr, first, pixels):
     """Any shape, batch size (a short last batch when drop_last=False), dtype, learning rate,
     first step, and either storage."""
     n = max(n, batch) if drop_last else n
     pix, X, y, p = problem(seed, n, d, c, dtype)
     cfg = ns.TrainConfig(batch_size=batch, lr=lr, seed=seed, dtype=dtype, drop_last=drop_last)
-    order = epoch_order(n, cfg, 1)
     n_steps = ns.steps_per_epoch(n, cfg)
     first = min(first, n_steps - 1)
-    ref = sgd_epoch(p, X, y, order, cfg, epoch=1, first_step=first)
+    ref = epoch(ReferenceStepper, X, y, p, cfg, 1, first)
     Xf = ScaledRows(pix, 1 / 255, dtype) if pixels else X
-    assert_same_epoch(fast_epoch(p, Xf, y, order, cfg, epoch=1, first_step=first), ref)
+    assert_same_epoch(epoch(FastStepper, Xf, y, p, cfg, 1, first), ref)
 
 
-def test_fast_epoch_leaves_the_given_params_untouched():
+def test_fast_stepper_leaves_the_given_params_untouched():
     _, X, y, p = problem(0, 64, 5, 3)
     W0, b0 = p.W.copy(), p.b.copy()
-    out, _, _ = fast_epoch(p, X, y, epoch_order(64, ns.TrainConfig(), 0),
-                           ns.TrainConfig(batch_size=8, lr=0.5), epoch=0)
+    _, out, _ = epoch(FastStepper, X, y, p, ns.TrainConfig(batch_size=16, lr=0.5), 0)
     assert np.array_equal(p.W, W0) and np.array_equal(p.b, b0)
     assert not np.array_equal(out.W, W0)
 
 
-def test_fast_epoch_reports_every_step_and_stops_where_asked_as_the_reference_does():
+def test_both_steppers_report_every_step_and_stop_where_asked():
     _, X, y, p = problem(1, 100, 4, 3)
     cfg = ns.TrainConfig(batch_size=10, lr=0.5)
-    order = epoch_order(100, cfg, 0)
     seen = {}
-    for name, fn in (("ref", sgd_epoch), ("fast", fast_epoch)):
+    for cls in (ReferenceStepper, FastStepper):
         calls = []
-        out = fn(p, X, y, order, cfg, epoch=2, first_step=1,
-                 on_step=lambda e, s, n: calls.append((e, s, n)),
-                 should_stop=lambda: len(calls) == 4)
-        seen[name] = (calls, out)
-    assert seen["fast"][0] == seen["ref"][0] == [(2, s, 10) for s in (1, 2, 3, 4)]
-    assert seen["fast"][1][2] is True
-    assert_same_epoch(seen["fast"][1], seen["ref"][1])
+        out = epoch(cls, X, y, p, cfg, 2, 1, on_step=lambda e, s, n: calls.append((e, s, n)),
+                    should_stop=lambda: len(calls) == 4)
+        seen[cls] = (calls, out)
+    assert seen[FastStepper][0] == seen[ReferenceStepper][0] == [(2, s, 10) for s in (1, 2, 3, 4)]
+    assert seen[FastStepper][1][2][:2] == (2, 5)  # stopped: resume at epoch 2, step 5
+    assert_same_epoch(seen[FastStepper][1], seen[ReferenceStepper][1])
 
 
-def test_fast_epoch_raises_the_references_divergence_error_at_the_same_step():
+def test_both_steppers_meet_the_divergence_error_at_the_same_step():
     _, X, y, p = problem(2, 128, 6, 4)
     cfg = ns.TrainConfig(batch_size=16, lr=1e30)
-    order = epoch_order(128, cfg, 0)
     errors = []
-    for fn in (sgd_epoch, fast_epoch):
+    for cls in (ReferenceStepper, FastStepper):
         with pytest.raises(ns.DivergenceError) as e:
-            fn(p, X, y, order, cfg, epoch=5)
+            epoch(cls, X, y, p, cfg, 5)
         errors.append((e.value.epoch, e.value.step, str(e.value)))
     assert errors[0] == errors[1]
     assert errors[0][:2] == (5, 1)  # step 0 takes the huge step; step 1 sees its loss
 
 
-def test_fast_epoch_gives_the_references_numbers_for_rows_and_params_of_different_dtypes():
-    _, X, y, p = problem(4, 40, 3, 2, "float64")  # float64 rows, float64 params
+def test_the_fast_stepper_takes_rows_in_another_dtype_as_the_parameters_dtype():
+    _, X, y, p = problem(4, 40, 3, 2, "float64")  # float64 rows, float32 params
     p32 = ns.Params(p.W.astype(np.float32), p.b.astype(np.float32))
     cfg = ns.TrainConfig(batch_size=8, lr=0.5)
-    order = epoch_order(40, cfg, 0)
-    assert_same_epoch(fast_epoch(p32, X, y, order, cfg, epoch=0),
-                      sgd_epoch(p32, X, y, order, cfg, epoch=0))
+    assert_same_epoch(epoch(FastStepper, X, y, p32, cfg, 0),
+                      epoch(ReferenceStepper, X.astype(np.float32), y, p32, cfg, 0))
 
 
-def test_fast_epoch_refuses_an_order_with_rows_that_do_not_exist():
+def test_the_fast_stepper_refuses_a_batch_with_rows_that_do_not_exist():
     _, X, y, p = problem(3, 20, 3, 2)
+    stepper = FastStepper(X, y, ns.TrainConfig(batch_size=2), p)
     with pytest.raises(IndexError):
-        fast_epoch(p, X, y, np.array([0, 5, 20, 1]), ns.TrainConfig(batch_size=2), epoch=0)
+        stepper.step(np.array([5, 20]))
+
+
+def test_train_runs_the_fast_stepper_by_default_bit_identical_to_the_reference(mnist):
+    cfg = ns.TrainConfig(epochs=2)
+    sl = slice(0, 6000)
+    runs = {}
+    for name in ("fast", "reference"):
+        runs[name] = ns.train(ScaledRows(mnist.train.pixels[sl], 1 / 255),
+                              mnist.train.labels[sl], cfg, stepper=name)
+    assert np.array_equal(runs["fast"].params.W, runs["reference"].params.W)
+    with pytest.raises(ns.InputError, match="stepper"):
+        ns.train(mnist.train.images[sl], mnist.train.labels[sl], cfg, stepper="turbo")
 
 
 def test_scaled_rows_give_the_loaders_float_images_bit_for_bit(mnist):
@@ -160,16 +175,16 @@ def test_scaled_rows_refuse_float_storage_flat_arrays_and_bad_scales(data, scale
         ScaledRows(data, scale)
 
 
-def test_training_on_pixels_with_the_fast_epoch_equals_the_reference_training(mnist):
+def test_training_on_pixels_with_the_fast_stepper_equals_the_reference_training(mnist):
     """train() end to end (2 epochs on 6,000 rows, validation accuracy, history): uint8 pixels
-    through fast_epoch give the reference's float-image run exactly."""
+    through the fast stepper give the reference's float-image run exactly."""
     cfg = ns.TrainConfig(epochs=2)
     sl = slice(0, 6000)
     ref = ns.train(mnist.train.images[sl], mnist.train.labels[sl], cfg,
-                   X_val=mnist.validation.images, y_val=mnist.validation.labels)
+                   X_val=mnist.validation.images, y_val=mnist.validation.labels,
+                   stepper="reference")
     fast = ns.train(ScaledRows(mnist.train.pixels[sl], 1 / 255), mnist.train.labels[sl], cfg,
-                    X_val=mnist.validation.images, y_val=mnist.validation.labels,
-                    epoch_fn=fast_epoch)
+                    X_val=mnist.validation.images, y_val=mnist.validation.labels)
     assert [(h.epoch, h.loss, h.val_accuracy) for h in fast.history] == \
         [(h.epoch, h.loss, h.val_accuracy) for h in ref.history]
     assert np.array_equal(fast.params.W, ref.params.W)
@@ -184,7 +199,7 @@ def test_training_on_pixels_never_holds_a_float_copy_of_the_training_set(mnist):
     cfg = ns.TrainConfig(epochs=1)
     tracemalloc.start()
     try:
-        ns.train(ScaledRows(pixels, 1 / 255), labels, cfg, epoch_fn=fast_epoch)
+        ns.train(ScaledRows(pixels, 1 / 255), labels, cfg)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
