@@ -12,11 +12,11 @@ import time
 
 import numpy as np
 
-from numpy_softmax import TrainConfig, checkpoint, logits
+from numpy_softmax import TrainConfig, logits
 from numpy_softmax.fast import ScaledRows
 from numpy_softmax.train import Position
 
-from .. import backends, runrecord
+from .. import backends, checkpoint, runrecord
 from ..errors import UsageError
 from . import common
 
