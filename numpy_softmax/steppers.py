@@ -29,7 +29,7 @@ from typing import Callable
 import numpy as np
 
 from . import kernels, loop
-from .fast import ScaledRows
+from .data import ScaledRows
 from .errors import InputError
 from .model import Params
 from .sgd import sgd_step

@@ -30,12 +30,11 @@ def pytest_sessionfinish(session, exitstatus):
     path = os.environ.get("PARITY_OBSERVED_JSON")
     if not path:
         return
+    from numpy_softmax.data import atomic_write
+
     from .tolerances import OBSERVED
     rows = [{"op": op, "dtype": dt, **rec} for (op, dt), rec in sorted(OBSERVED.items())]
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(rows, f, indent=1)
-    os.replace(tmp, path)  # atomic: a reader never sees half a file
+    atomic_write(path, json.dumps(rows, indent=1).encode())  # a reader never sees half a file
 
 
 @pytest.fixture(scope="package", autouse=True)

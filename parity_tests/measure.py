@@ -18,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 
+from numpy_softmax.data import atomic_write
+
 from . import tolerances as T
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -125,10 +127,7 @@ def main(argv=None) -> int:
     rows = [{"op": op, "dtype": dt, **r} for (op, dt), r in sorted(observed.items())]
     meta = {"examples_per_property_and_dtype": args.examples, "runs": args.runs,
             "pytest_exit": status, "rows": rows}
-    tmp = args.out + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(meta, f, indent=1)
-    os.replace(tmp, args.out)
+    atomic_write(args.out, json.dumps(meta, indent=1).encode())
     print(table(observed))
     return status
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from numpy_softmax import FastStepper, ReferenceStepper, TrainConfig, init_params, loop
-from numpy_softmax.fast import ScaledRows
+from numpy_softmax.data import ScaledRows
 from numpy_softmax.loop import epoch_order, steps_per_epoch
 from numpy_softmax.threads import blas_threads
 

@@ -17,7 +17,7 @@ import threading
 
 from numpy_softmax import Position, TrainConfig
 
-from numpy_softmax import checkpoint  # moving to softmax_parity.checkpoint
+from . import checkpoint
 from .commands import common
 from .errors import UsageError
 

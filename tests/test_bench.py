@@ -7,7 +7,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 import numpy_softmax as ns
-import numpy_softmax.fast as fast
+import numpy_softmax.data as fast
 from softmax_parity import backends, bench
 from softmax_parity.cli import main
 

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from numpy_softmax import DataError, load_mnist
-from numpy_softmax import _fetch, _idx
-from numpy_softmax.data import CONTENT_SHA256, content_sha256, fetch, make_splits
+from numpy_softmax.data import (CONTENT_SHA256, IDX_NAMES, atomic_write, content_sha256, fetch,
+                                make_splits)
+from numpy_softmax.data.unpickle import arrays_from_mnist_pkl, restricted_loads
 
 
 def idx_bytes(arr: np.ndarray) -> bytes:
@@ -25,7 +26,7 @@ def fake_arrays(rng, n_train=60, n_test=10):
 
 
 def write_idx_dir(folder, arrs, gz=True):
-    for key, stem in _idx.IDX_NAMES.items():
+    for key, stem in IDX_NAMES.items():
         data = idx_bytes(arrs[key])
         name = stem + (".gz" if gz else "")
         with open(os.path.join(folder, name), "wb") as f:
@@ -129,7 +130,7 @@ def test_restricted_unpickler_reads_the_wheels_layout(rng):
         parts.append((x.astype(np.float32) / 256, y))
         raw.setdefault("x", []).append(x)
     data = gzip.compress(pickle.dumps(tuple(parts), protocol=2))
-    arrs = _fetch.arrays_from_mnist_pkl(data, "test.pkl.gz")
+    arrs = arrays_from_mnist_pkl(data, "test.pkl.gz")
     np.testing.assert_array_equal(arrs["x_train"].reshape(60, -1),
                                   np.concatenate(raw["x"][:2]))
     np.testing.assert_array_equal(arrs["x_test"].reshape(10, -1), raw["x"][2])
@@ -143,16 +144,16 @@ class _Boom:
 def test_restricted_unpickler_refuses_a_pickle_that_calls_a_command():
     data = pickle.dumps(((_Boom(), 1),), protocol=2)
     with pytest.raises(DataError, match="refused to load global"):
-        _fetch.restricted_loads(data, "evil.pkl")
+        restricted_loads(data, "evil.pkl")
 
 
 def test_atomic_write_leaves_no_partial_file_on_failure(tmp_path):
     class Exploding(bytes):
         pass
     target = tmp_path / "out.bin"
-    _fetch.atomic_write(target, b"first")
+    atomic_write(target, b"first")
     with pytest.raises(TypeError):
-        _fetch.atomic_write(target, None)  # fails while writing
+        atomic_write(target, None)  # fails while writing
     assert target.read_bytes() == b"first"
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
 
@@ -170,7 +171,7 @@ def test_cache_with_a_bad_checksum_is_removed_and_refetched(tmp_path, rng, monke
         calls.append(1)
         return good
 
-    monkeypatch.setattr("numpy_softmax.data._download_routes",
+    monkeypatch.setattr("numpy_softmax.data.mnist.download_routes",
                         lambda name, quiet: [("fake", route)])
     arrs, source, path = fetch("mnist", cache_dir=tmp_path)
     assert calls == [1] and source == "fake"
@@ -181,7 +182,7 @@ def test_cache_with_a_bad_checksum_is_removed_and_refetched(tmp_path, rng, monke
 
 
 def test_a_source_with_the_wrong_content_is_not_cached(tmp_path, rng, monkeypatch):
-    monkeypatch.setattr("numpy_softmax.data._download_routes",
+    monkeypatch.setattr("numpy_softmax.data.mnist.download_routes",
                         lambda name, quiet: [("liar", lambda: fake_arrays(rng))])
     with pytest.raises(DataError, match="content SHA-256 mismatch"):
         fetch("mnist", cache_dir=tmp_path, quiet=True)

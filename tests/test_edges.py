@@ -10,8 +10,7 @@ import pytest
 
 import numpy_softmax as ns
 from numpy_softmax import DataError, InputError
-from numpy_softmax import data as data_mod
-from numpy_softmax._idx import IDX_NAMES
+from numpy_softmax.data import IDX_NAMES, mnist
 
 
 def cli(*args):
@@ -70,7 +69,7 @@ def _write_fake_idx(folder, rng):
 
 def test_the_other_datasets_files_under_the_wrong_name_are_refused(tmp_path, rng, monkeypatch):
     arrs = _write_fake_idx(tmp_path, rng)
-    monkeypatch.setitem(data_mod.CONTENT_SHA256, "fashion", data_mod.content_sha256(arrs))
+    monkeypatch.setitem(mnist.CONTENT_SHA256, "fashion", mnist.content_sha256(arrs))
     with pytest.raises(DataError, match="holds fashion, not mnist; pass --dataset fashion"):
         ns.load_mnist("mnist", path=tmp_path, quiet=True)
     ds = ns.load_mnist("fashion", path=tmp_path, validation_size=10, quiet=True)
@@ -90,8 +89,8 @@ def test_fashion_comes_from_debians_folder_when_installed(tmp_path, rng, monkeyp
     deb = tmp_path / "debian"
     deb.mkdir()
     arrs = _write_fake_idx(deb, rng)
-    monkeypatch.setitem(data_mod.CONTENT_SHA256, "fashion", data_mod.content_sha256(arrs))
-    monkeypatch.setattr(data_mod, "FASHION_DEBIAN", str(deb))
+    monkeypatch.setitem(mnist.CONTENT_SHA256, "fashion", mnist.content_sha256(arrs))
+    monkeypatch.setattr(mnist, "FASHION_DEBIAN", str(deb))
     ds = ns.load_mnist("fashion", cache_dir=tmp_path / "cache", validation_size=10, quiet=True)
     assert "Debian" in ds.source and ds.class_names[9] == "Ankle boot"
     np.testing.assert_array_equal(ds.test.labels, arrs["y_test"])

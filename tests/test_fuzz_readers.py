@@ -13,9 +13,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from numpy_softmax import DataError, _fetch, _idx, checkpoint
+from numpy_softmax import DataError
+from numpy_softmax.data import readers, unpickle
 from numpy_softmax.model import Params
 from numpy_softmax.loop import EpochRecord, Position, TrainConfig
+from softmax_parity import checkpoint
 
 FUZZ = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SOME = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -82,7 +84,7 @@ def gz(b: bytes) -> bytes:
 
 def idx_or_data_error(raw: bytes, ndim: int) -> None:
     try:
-        arr = _idx.parse_idx(_idx.unpack(raw, "fuzz", limit=2**20), "fuzz", ndim)
+        arr = readers.parse_idx(readers.unpack(raw, "fuzz", limit=2**20), "fuzz", ndim)
     except DataError:
         return
     assert arr.dtype == np.uint8 and arr.ndim == ndim  # a result is a well-formed one
@@ -90,9 +92,9 @@ def idx_or_data_error(raw: bytes, ndim: int) -> None:
 
 def npz_or_data_error(raw: bytes) -> None:
     try:
-        arrs = _idx.read_npz_arrays(raw, "fuzz", ("x_train", "y_train", "x_test", "y_test"),
-                                    limit=2**20)
-        _idx.check_arrays(arrs, "fuzz")
+        arrs = readers.read_npz_arrays(raw, "fuzz", ("x_train", "y_train", "x_test", "y_test"),
+                                       limit=2**20)
+        readers.check_arrays(arrs, "fuzz")
     except DataError:
         return
 
@@ -149,18 +151,19 @@ def test_checkpoint_reader_on_mutated_files_returns_or_raises_data_error(raw):
 @given(mutated(PICKLE) | st.binary(max_size=64).map(lambda b: b"\x80\x02" + b))
 def test_restricted_unpickler_on_mutated_pickles_returns_or_raises_data_error(raw):
     try:
-        _fetch.restricted_loads(raw, "fuzz")
+        unpickle.restricted_loads(raw, "fuzz")
     except DataError:
         return
 
 
 def test_the_fuzzed_files_are_valid_before_mutation():
     """The seeds of the mutations read back, so the fuzzing starts from real files."""
-    assert _idx.parse_idx(IDX_IMAGES, "ok", 3).shape == (3, 28, 28)
-    assert _idx.parse_idx(_idx.unpack(gz(IDX_LABELS), "ok"), "ok", 1).tolist() == list(range(10))
+    assert readers.parse_idx(IDX_IMAGES, "ok", 3).shape == (3, 28, 28)
+    labels = readers.parse_idx(readers.unpack(gz(IDX_LABELS), "ok"), "ok", 1)
+    assert labels.tolist() == list(range(10))
     for raw in (NPZ_PLAIN, NPZ_ZIPPED):
-        arrs = _idx.check_arrays(_idx.read_npz_arrays(raw, "ok", ("x_train", "y_train",
-                                                                  "x_test", "y_test")), "ok")
+        arrs = readers.check_arrays(readers.read_npz_arrays(raw, "ok", ("x_train", "y_train",
+                                                                        "x_test", "y_test")), "ok")
         assert arrs["y_train"].tolist() == [3, 9] and arrs["x_test"].shape == (1, 28, 28)
     assert checkpoint.from_bytes(CKPT, "ok").position == Position(1, 2, 3.5, 0.1)
-    assert _fetch.restricted_loads(PICKLE, "ok")[0][0].tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert unpickle.restricted_loads(PICKLE, "ok")[0][0].tolist() == [0.0, 1.0, 2.0, 3.0]

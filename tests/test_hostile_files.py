@@ -12,7 +12,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from numpy_softmax import DataError, _fetch, _idx, data, load_mnist
+from numpy_softmax import DataError, load_mnist
+from numpy_softmax.data import download, mnist, readers, unpickle
 
 MB = 2**20
 
@@ -55,7 +56,7 @@ def test_a_header_claiming_2_to_the_31_images_is_refused_without_allocating(tmp_
     raw = idx_bytes(np.zeros((1, 28, 28)), dims=(2**31, 28, 28))  # 800 bytes of data
     p = tmp_path / "train-images-idx3-ubyte"
     p.write_bytes(gzip.compress(raw) if gz else raw)
-    err, peak = peak_bytes(lambda: _idx.read_idx(p, 3))
+    err, peak = peak_bytes(lambda: readers.read_idx(p, 3))
     assert isinstance(err, DataError) and "claims shape (2147483648, 28, 28)" in str(err)
     assert peak < 1 * MB  # 2^31 x 784 bytes would be 1.6 TB
 
@@ -70,7 +71,7 @@ def test_dimensions_that_do_not_match_the_file_size_are_refused(tmp_path, dims, 
     p = tmp_path / "imgs"
     p.write_bytes(idx_bytes(np.zeros((10, 28, 28)), dims=dims))
     with pytest.raises(DataError, match=needle.replace("(", r"\(").replace(")", r"\)")):
-        _idx.read_idx(p, 3)
+        readers.read_idx(p, 3)
 
 
 @pytest.mark.parametrize("magic", [
@@ -83,7 +84,7 @@ def test_wrong_magic_numbers_are_refused(tmp_path, magic):
     p = tmp_path / "imgs"
     p.write_bytes(idx_bytes(np.zeros((2, 28, 28)), magic=magic))
     with pytest.raises(DataError, match="wrong IDX magic number"):
-        _idx.read_idx(p, 3)
+        readers.read_idx(p, 3)
 
 
 @pytest.mark.parametrize("cut", [10, 100, 1000, -8])
@@ -92,13 +93,13 @@ def test_gzip_streams_cut_short_are_refused(tmp_path, cut):
     p = tmp_path / "imgs.gz"
     p.write_bytes(gz[:cut])  # -8: all the data, but no CRC and length trailer
     with pytest.raises(DataError, match="gzip stream is cut short or damaged"):
-        _idx.read_idx(p, 3)
+        readers.read_idx(p, 3)
 
 
 def test_a_gzip_bomb_stops_at_the_size_limit(tmp_path):
     p = tmp_path / "bomb.gz"
     p.write_bytes(gzip.compress(bytes(8 * MB), compresslevel=9))  # 8 KB that inflate to 8 MB
-    err, peak = peak_bytes(lambda: _idx.read_bytes(p, limit=1 * MB))
+    err, peak = peak_bytes(lambda: readers.read_bytes(p, limit=1 * MB))
     assert isinstance(err, DataError) and "larger than 1048576 bytes once unpacked" in str(err)
     assert peak < 3 * MB
 
@@ -106,7 +107,7 @@ def test_a_gzip_bomb_stops_at_the_size_limit(tmp_path):
 def test_labels_outside_0_to_9_are_refused_from_idx_and_npz(tmp_path):
     arrs = small_arrays()
     arrs["y_train"][7] = 10
-    for key, stem in _idx.IDX_NAMES.items():
+    for key, stem in readers.IDX_NAMES.items():
         (tmp_path / stem).write_bytes(idx_bytes(arrs[key]))
     with pytest.raises(DataError, match=r"train labels outside 0..9 \(found \d+..10\)"):
         load_mnist(path=tmp_path, quiet=True)
@@ -162,7 +163,7 @@ def test_an_npz_member_claiming_2_to_the_31_images_is_refused_without_allocating
                           {k: v for k, v in arrs.items() if k != "x_train"})
     p = tmp_path / "mnist.npz"
     p.write_bytes(raw)
-    err, peak = peak_bytes(lambda: _idx.read_npz(p))
+    err, peak = peak_bytes(lambda: readers.read_npz(p))
     assert isinstance(err, DataError) and "claims shape (2147483648, 28, 28)" in str(err)
     assert peak < 1 * MB
 
@@ -178,7 +179,7 @@ def test_npz_members_that_are_not_plain_numbers_are_refused(tmp_path, descr, nee
                                          if k != "y_test"})
     (tmp_path / "m.npz").write_bytes(raw)
     with pytest.raises(DataError, match=needle.replace("(", r"\(")):
-        _idx.read_npz(tmp_path / "m.npz")
+        readers.read_npz(tmp_path / "m.npz")
 
 
 @pytest.mark.parametrize("content, needle", [
@@ -194,7 +195,7 @@ def test_files_that_are_not_npz_are_refused(tmp_path, content, needle):
         content = b.getvalue()
     (tmp_path / "m.npz").write_bytes(content)
     with pytest.raises(DataError, match=needle):
-        _idx.read_npz(tmp_path / "m.npz")
+        readers.read_npz(tmp_path / "m.npz")
 
 
 @pytest.mark.parametrize("field, value, needle", [
@@ -210,7 +211,7 @@ def test_zip_level_tricks_are_refused(tmp_path, field, value, needle):
     raw[i + field:i + field + 2] = value.to_bytes(2, "little")
     (tmp_path / "m.npz").write_bytes(bytes(raw))
     with pytest.raises(DataError, match=needle):
-        _idx.read_npz(tmp_path / "m.npz")
+        readers.read_npz(tmp_path / "m.npz")
 
 
 def test_a_cut_npz_is_refused(tmp_path):
@@ -218,7 +219,7 @@ def test_a_cut_npz_is_refused(tmp_path):
     np.savez_compressed(buf, **small_arrays())
     (tmp_path / "m.npz").write_bytes(buf.getvalue()[:-100])
     with pytest.raises(DataError, match="not a readable npz"):
-        _idx.read_npz(tmp_path / "m.npz")
+        readers.read_npz(tmp_path / "m.npz")
 
 
 # --- the restricted unpickler -----------------------------------------------------------------
@@ -241,9 +242,9 @@ def test_the_restricted_unpickler_refuses_pickles_that_would_run_a_command(tmp_p
     raw = pickle.dumps(obj, protocol=2)
     with pytest.raises(DataError, match="refused to load global (posix|os|nt).system|"
                                         "refused to load global (__builtin__|builtins).eval"):
-        _fetch.restricted_loads(raw, "evil.pkl")
+        unpickle.restricted_loads(raw, "evil.pkl")
     with pytest.raises(DataError, match="refused"):
-        _fetch.arrays_from_mnist_pkl(gzip.compress(raw), "evil.pkl.gz")
+        unpickle.arrays_from_mnist_pkl(gzip.compress(raw), "evil.pkl.gz")
     assert not marker.exists()
 
 
@@ -257,9 +258,9 @@ class HugeArray:
 
 def test_the_restricted_unpickler_refuses_object_arrays_and_huge_shapes():
     with pytest.raises(DataError, match="refused dtype object"):
-        _fetch.restricted_loads(pickle.dumps(np.array([1, "a"], dtype=object), protocol=2), "o")
-    err, peak = peak_bytes(lambda: _fetch.restricted_loads(pickle.dumps(HugeArray(),
-                                                                        protocol=2), "big"))
+        unpickle.restricted_loads(pickle.dumps(np.array([1, "a"], dtype=object), protocol=2), "o")
+    err, peak = peak_bytes(lambda: unpickle.restricted_loads(pickle.dumps(HugeArray(),
+                                                                          protocol=2), "big"))
     assert isinstance(err, DataError) and "refused: an array of shape (1099511627776,)" in \
         str(err)
     assert peak < 1 * MB
@@ -267,7 +268,7 @@ def test_the_restricted_unpickler_refuses_object_arrays_and_huge_shapes():
 
 def test_the_restricted_unpickler_still_reads_plain_arrays():
     a, b = np.arange(6, dtype=np.float32).reshape(2, 3), np.array([3, 1], np.int64)
-    got = _fetch.restricted_loads(pickle.dumps(((a, b),), protocol=2), "ok")
+    got = unpickle.restricted_loads(pickle.dumps(((a, b),), protocol=2), "ok")
     np.testing.assert_array_equal(got[0][0], a)
     np.testing.assert_array_equal(got[0][1], b)
     assert got[0][0].dtype == np.float32 and got[0][1].dtype == np.int64
@@ -285,10 +286,10 @@ class FakeResponse(io.BytesIO):
 def local_server(monkeypatch):
     """Serve the keras route from memory: urlopen returns our bytes; every URL is recorded."""
     arrs = small_arrays(seed=4)
-    body = _idx.npz_bytes(arrs)
-    monkeypatch.setattr(data, "KERAS_NPZ", ("https://example.invalid/mnist.npz",
+    body = readers.npz_bytes(arrs)
+    monkeypatch.setattr(mnist, "KERAS_NPZ", ("https://example.invalid/mnist.npz",
                                             hashlib.sha256(body).hexdigest()))
-    monkeypatch.setitem(data.CONTENT_SHA256, "mnist", data.content_sha256(arrs))
+    monkeypatch.setitem(mnist.CONTENT_SHA256, "mnist", mnist.content_sha256(arrs))
     hits = []
 
     def urlopen(url, timeout=None):
@@ -296,7 +297,7 @@ def local_server(monkeypatch):
         if url != "https://example.invalid/mnist.npz":
             raise OSError(f"no route to {url}")
         return FakeResponse(body)
-    monkeypatch.setattr(_fetch.urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(download.urllib.request, "urlopen", urlopen)
     return arrs, hits
 
 
@@ -309,28 +310,28 @@ def test_a_cache_file_failing_its_checksum_is_removed_and_fetched_again(tmp_path
         bad = dict(arrs)
         bad["x_test"] = arrs["x_test"].copy()
         bad["x_test"][0, 0, 0] ^= 1  # one pixel, one bit
-        cache.write_bytes(_idx.npz_bytes(bad))
+        cache.write_bytes(readers.npz_bytes(bad))
     elif damage == "garbage":
         cache.write_bytes(os.urandom(300))
     else:
         np.savez(cache, **{**arrs, "y_test": np.array([1] * 5, dtype=object)})
-    got, source, path = data.fetch("mnist", cache_dir=tmp_path)
+    got, source, path = mnist.fetch("mnist", cache_dir=tmp_path)
     err = capsys.readouterr().err
     assert f"cache file {cache}" in err and "removing it and fetching again" in err
     assert ("fails its content checksum" in err) == (damage == "checksum")
     assert hits == ["https://example.invalid/mnist.npz"] and source == hits[0]
     for k in arrs:
         np.testing.assert_array_equal(got[k], arrs[k])
-    again, source2, _ = data.fetch("mnist", cache_dir=tmp_path, quiet=True)  # now it is good
+    again, source2, _ = mnist.fetch("mnist", cache_dir=tmp_path, quiet=True)  # now it is good
     assert source2 == f"cache {cache}" and len(hits) == 1
 
 
 def test_a_download_larger_than_the_limit_is_abandoned(monkeypatch):
-    monkeypatch.setattr(_fetch.urllib.request, "urlopen",
+    monkeypatch.setattr(download.urllib.request, "urlopen",
                         lambda url, timeout=None: FakeResponse(b"x" * 100, length=10**12))
     with pytest.raises(DataError, match="offers 1000000000000 bytes"):
-        _fetch.download("https://example.invalid/big", quiet=True)
-    monkeypatch.setattr(_fetch.urllib.request, "urlopen",
+        download.download("https://example.invalid/big", quiet=True)
+    monkeypatch.setattr(download.urllib.request, "urlopen",
                         lambda url, timeout=None: FakeResponse(b"x" * 5000, length=0))
     with pytest.raises(DataError, match="more than 1024 bytes"):
-        _fetch.download("https://example.invalid/big", quiet=True, limit=1024)
+        download.download("https://example.invalid/big", quiet=True, limit=1024)

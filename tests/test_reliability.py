@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 import numpy_softmax as ns
-from numpy_softmax import validate, checkpoint
+from numpy_softmax import loop, validate
 from numpy_softmax.errors import DataError, InputError
-from numpy_softmax import loop
 from numpy_softmax.loop import EpochRecord, Position, TrainConfig, steps_per_epoch
 from numpy_softmax.tolerances import DIVERGED_LOSS_FACTOR
+from softmax_parity import checkpoint
 
 
 def mnist_like(n=1024, seed=3):
@@ -71,7 +71,7 @@ def test_a_checkpoint_round_trips_every_field_bit_for_bit(tmp_path, dtype):
     assert got.params.W.dtype == np.dtype(dtype) and got.params.W.shape == (784, 10)
     assert bits(got.params.W) == bits(p.W) and bits(got.params.b) == bits(p.b)
     assert got.position == Position(2, 17, 0.1 + 0.2, 0.25)  # 0.30000000000000004 exactly
-    assert got.config == cfg and got.seed == 11 and got.backend == "numpy"
+    assert got.config == cfg and got.config.seed == 11 and got.backend == "numpy"
     assert got.history == ck.history and got.data_sha256 == "ab" * 32
     with np.load(path, allow_pickle=False) as z:  # plain arrays: no pickle needed to read it
         assert sorted(z.files) == ["W", "b", "meta"]
@@ -253,7 +253,7 @@ def test_a_resume_point_outside_the_run_is_refused():
 WRITER = textwrap.dedent("""
     import os, sys, time
     import numpy as np
-    from numpy_softmax import checkpoint
+    from softmax_parity import checkpoint
     from numpy_softmax.model import Params
     from numpy_softmax.loop import EpochRecord, Position, TrainConfig
     folder, pause = sys.argv[1], sys.argv[2] == "pause"

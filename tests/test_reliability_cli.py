@@ -14,9 +14,9 @@ import sys
 import numpy as np
 import pytest
 
-from numpy_softmax import checkpoint
-from numpy_softmax._idx import IDX_NAMES
+from numpy_softmax.data import IDX_NAMES
 from numpy_softmax.loop import Position
+from softmax_parity import checkpoint
 from softmax_parity.cli import main
 
 N_TRAIN = 5000 + 6400  # 5,000 go to validation; 6,400 / 128 = 50 steps per epoch

@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_limits
 
 import numpy_softmax as ns
 from numpy_softmax import FastStepper, ReferenceStepper, loop
-from numpy_softmax.fast import ScaledRows
+from numpy_softmax.data import ScaledRows
 from numpy_softmax.loop import Position, prepare
 
 

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 import numpy_softmax as ns
-from numpy_softmax import checkpoint
-from softmax_parity import backends
+from softmax_parity import backends, checkpoint
 from softmax_parity.tolerances import for_dtype
 from tests.test_reliability_cli import cli, data_dir, history, params_bits  # noqa: F401
 

@@ -6,7 +6,7 @@ import time
 import numpy as np
 
 from numpy_softmax import logits
-from numpy_softmax.fast import ScaledRows
+from numpy_softmax.data import ScaledRows
 
 from .. import backends, resume, runrecord
 from . import common

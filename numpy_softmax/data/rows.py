@@ -1,10 +1,14 @@
-"""ScaledRows: integer pixels read as float rows (to move into numpy_softmax.data)."""
+"""Integer pixels read as float rows, batch by batch: a data format that trains like an array.
+
+Dimensions: N rows, D features, B rows gathered at a time.
+"""
 from __future__ import annotations
 
 import math
+
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 
 class ScaledRows:

@@ -21,7 +21,7 @@ import zlib
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 IDX_UBYTE = 0x08  # the only element type MNIST uses: unsigned byte
 MAX_ITEMS = 10_000_000  # far above any MNIST-like set (70,000); refuses absurd headers

@@ -1,6 +1,6 @@
 """Checkpoints: everything a stopped training run needs to continue bit-identically.
 
-One checkpoint is one npz read with allow_pickle=False (numpy_softmax._idx.read_npz_arrays,
+One checkpoint is one npz read with allow_pickle=False (numpy_softmax.data.read_npz_arrays,
 which checks each member's header before allocating), holding three plain arrays:
     W     (D, C)  float32/float64   the parameters
     b     (C,)    same dtype
@@ -10,10 +10,11 @@ The RNG state is the seed: the init is default_rng(seed) and epoch e's shuffle i
 default_rng([seed, 1, e]) (train.epoch_order), so (seed, epoch) restores both exactly.
 
 Files are named ckpt-EEEEE-SSSSSS.npz (epochs completed, steps of the next epoch taken), so the
-newest is the largest name. Each is written to a temporary file in the same folder, flushed and
-fsynced, renamed over its final name (atomic on POSIX), and the folder is fsynced: a crash or
-SIGKILL at any instant leaves either the old set of checkpoints or the old set plus the new one,
-never a half-written file under a checkpoint's name. The two newest are kept.
+newest is the largest name. Each is written by numpy_softmax.data.atomic_write: to a temporary
+file in the same folder, flushed and fsynced, renamed over its final name (atomic on POSIX), and
+the folder is fsynced: a crash or SIGKILL at any instant leaves either the old set of checkpoints
+or the old set plus the new one, never a half-written file under a checkpoint's name. The two
+newest are kept.
 
 No NaN or inf is ever saved: save() refuses non-finite parameters, losses or history.
 """
@@ -25,15 +26,13 @@ import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._idx import read_npz_arrays
-from .errors import DataError, InputError
-from .model import Params
-from .loop import EpochRecord, Position, TrainConfig
+from numpy_softmax import EpochRecord, Params, Position, TrainConfig
+from numpy_softmax.data import atomic_write, read_npz_arrays, remove_temps
+from numpy_softmax.errors import DataError, InputError
 
 FORMAT = 1  # bump when the meta layout changes; load() refuses formats it does not know
 KEEP = 2  # checkpoints kept per folder: the newest, and one to fall back on
@@ -51,10 +50,6 @@ class Checkpoint:
     backend: str  # which backend trained (a checkpoint resumes with the same one)
     data_sha256: str | None = None  # content SHA-256 of the training data, if known
     path: str | None = None  # the file it was read from
-
-    @property
-    def seed(self) -> int:
-        return self.config.seed
 
 
 def file_name(position: Position) -> str:
@@ -181,15 +176,6 @@ def latest(folder, warn=None, set_aside: bool = False) -> Checkpoint | None:
     return None
 
 
-def _fsync_dir(folder) -> None:
-    with contextlib.suppress(OSError):  # not every file system lets a folder be opened
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def save(folder, ckpt: Checkpoint, *, keep: int = KEEP) -> str:
     """Write `ckpt` into `folder` atomically (temp file, flush, fsync, rename, fsync folder);
     then remove all but the `keep` newest checkpoints and any temporary file a killed writer
@@ -197,20 +183,8 @@ def save(folder, ckpt: Checkpoint, *, keep: int = KEEP) -> str:
     the checkpoint is NaN or inf."""
     data = to_bytes(ckpt)  # refuses NaN before any file is touched
     folder = os.fspath(folder)
-    os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, file_name(ckpt.position))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=TMP_PREFIX, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
-        os.replace(tmp, path)  # atomic: the name holds the old file or the whole new one
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(folder)  # the rename itself survives a power cut
+    atomic_write(path, data, prefix=TMP_PREFIX)  # creates the folder; fsyncs file and folder
     _prune(folder, keep)
     return path
 
@@ -219,7 +193,4 @@ def _prune(folder, keep: int) -> None:
     for _, old in listing(folder)[max(keep, 1):]:
         with contextlib.suppress(OSError):
             os.unlink(old)
-    for name in os.listdir(folder):
-        if name.startswith(TMP_PREFIX) and name.endswith(".part"):
-            with contextlib.suppress(OSError):  # one writer per folder: leftovers are dead
-                os.unlink(os.path.join(folder, name))
+    remove_temps(folder, prefix=TMP_PREFIX)  # one writer per folder: leftovers are dead

