@@ -40,9 +40,9 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture(scope="package", autouse=True)
 def one_blas_thread():
     """NumPy's BLAS on one thread while this suite runs. With TF imported, its thread pools and
-    OpenBLAS's two spinning threads compete for the same 2 cores: a (256, 801) GEMM took ~40 ms
-    instead of ~4, an eigvalsh ~0.7 s instead of ~3 ms (measured). Results stay within the
-    tolerances either way; only the time changes. Tests outside parity_tests are unaffected."""
+    OpenBLAS's two spinning threads compete for the same 2 cores and small GEMMs wait on each
+    other (docs/benchmarks.md, threads). Results stay within the tolerances either way; only
+    the time changes. Tests outside parity_tests are unaffected."""
     from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=1, user_api="blas"):
         yield

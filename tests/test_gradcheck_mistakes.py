@@ -9,7 +9,7 @@ from softmax_parity.commands.gradcheck import MISTAKES, SHIFT, reference_loss
 
 @pytest.fixture(scope="module", autouse=True)
 def one_blas_thread():
-    """Thousands of small GEMMs: one BLAS thread is ~50x faster than two on 2 busy cores."""
+    """Thousands of small GEMMs: on 2 busy cores, two BLAS threads wait on each other."""
     from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=1, user_api="blas"):
         yield

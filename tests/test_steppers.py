@@ -22,7 +22,7 @@ from numpy_softmax.loop import Position, prepare
 @pytest.fixture(autouse=True)
 def one_blas_thread(request):
     """One BLAS thread for both sides: on a loaded 2-core machine, two threads make the MNIST
-    tests 10x slower. The default threads are tested once, on a part of an epoch."""
+    tests much slower. The default threads are tested once, on a part of an epoch."""
     if "default_blas_threads" in request.node.name:
         yield
         return

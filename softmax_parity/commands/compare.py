@@ -38,7 +38,7 @@ def register(sub) -> None:
     p.add_argument("--blas-threads", type=int, default=1, metavar="N",
                    help="BLAS threads for the NumPy side (default 1: a 128x784x10 GEMM gains "
                         "nothing from threads, and on a busy machine spinning OpenBLAS threads "
-                        "made NumPy's epochs 10x slower; 0 = the library's default)")
+                        "slow NumPy's epochs down many times over; 0 = the library's default)")
     p.add_argument("--quiet", action="store_true", help="print only the final summary")
     p.set_defaults(func=run)
 
