@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from numpy_softmax import Params, TrainConfig, logits, sgd_epoch
+from numpy_softmax.tolerances import Tolerances
 from numpy_softmax.train import prepare
 
 from . import tensorboard
-from .tolerances import Tolerances
 
 TF_BACKENDS = ("tf-graph", "tf-function")
 
