@@ -1,112 +1,17 @@
-"""How far NumPy may be from TensorFlow, per op and dtype, each with its reason: the one place.
+"""The parity suite's comparisons: NumPy's results held to TF's within the per-op tolerances of
+numpy_softmax.tolerances (TOLERANCES, in ulps of each dtype, each with its reason), and the
+error scales those tolerances are counted in.
 
-Every comparison is elementwise:   |numpy - tf| <= ulps * eps * scale + atol
-  eps    the dtype's machine epsilon (float32 1.2e-7, float64 2.2e-16)
-  scale  the op's error scale: the magnitude its rounding error is proportional to (for a sum
-         that is the sum of the magnitudes of its terms, not the size of the result, which may
-         cancel to 0); each op says which below, and the scale_* functions compute them
-  atol   a few smallest-normal numbers (float32 1.2e-38, float64 2.2e-308): TF flushes
-         subnormal results to zero on CPU (flush-to-zero), NumPy keeps them
-Before any value: the shapes and dtypes must match, and where TF is finite NumPy must be too.
-
-The ulps are set from what the suite has seen (python -m parity_tests.measure, README
-"parity"): the smallest power of 2 at least 4x the worst measured, so another BLAS or thread
-count does not trip them, while any real mistake (a missing 1/N, a wrong sign, labels off by
-one: errors of order 1, i.e. ~1e7 float32 ulps) is far outside.
+Every comparison is elementwise:   |numpy - tf| <= ulps * eps * scale + tinies * tiny
+(see numpy_softmax.tolerances). Before any value: the shapes and dtypes must match, and where TF
+is finite NumPy must be too. OBSERVED records what passing comparisons used, for
+python -m parity_tests.measure.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-EPS = {np.dtype(np.float32): float(np.finfo(np.float32).eps),
-       np.dtype(np.float64): float(np.finfo(np.float64).eps)}
-TINY = {np.dtype(np.float32): float(np.finfo(np.float32).tiny),
-        np.dtype(np.float64): float(np.finfo(np.float64).tiny)}
-
-
-@dataclass(frozen=True)
-class Tol:
-    ulps: float   # allowed |numpy - tf| in units of eps * scale
-    tinies: float  # plus this many smallest-normal numbers (flush-to-zero of subnormals)
-    scale: str    # what the error is proportional to
-    reason: str   # why it is this big
-
-    def allowed(self, dtype, scale, tiny_scale=1.0) -> np.ndarray:
-        dt = np.dtype(dtype)
-        return (self.ulps * EPS[dt] * np.asarray(scale, dtype=np.float64)
-                + self.tinies * TINY[dt] * np.asarray(tiny_scale, dtype=np.float64))
-
-
-# One entry per op, for float32 and float64 alike (the bound is in ulps of each dtype).
-# "worst seen" is in ulps of the scale over 2 runs x 1,000 examples per property and dtype
-# (python -m parity_tests.measure --runs 2; parity_tests/observed.json), float32 / float64.
-# S below is the scale of dL/dZ's entries: (softmax + |Y|) / N, plus 2 softmax max_c |X||W|
-# when the logits were computed on each side (their rounding moves softmax; see scale_dz).
-TOLERANCES: dict[str, Tol] = {
-    "logits": Tol(
-        8, 0, "|X| @ |W| + |b|",
-        "Z = X @ W + b: dot products of length D <= 800 summed in different orders and "
-        "blockings (OpenBLAS vs TF's Eigen/oneDNN GEMM), relative to the sum of |terms| (the "
-        "result itself may cancel to 0); worst seen 1.8 / 1.9 ulps"),
-    "logsumexp": Tol(
-        8, 0, "max |z| + log C",
-        "m + log(sum exp(z - m)): z - m is one correctly rounded subtraction on both sides; exp "
-        "and log (~1 ulp each) and the order of the sum differ; m + log(s) rounds at m's "
-        "magnitude (up to 1e4); worst seen 1.6 / 1.8 ulps"),
-    "softmax": Tol(
-        32, 4, "each probability",
-        "relative to each probability itself, down to the smallest normal: exp(z - m) / sum, "
-        "exp (NumPy's SIMD vs Eigen's, ~1 ulp), a sum of C <= 20 terms in another order, one "
-        "division; TF flushes subnormal probabilities to 0 (the 4 tiny); worst seen "
-        "4.1 / 3.7 ulps"),
-    "log_softmax": Tol(
-        8, 0, "|log_softmax| + log C",
-        "(z - m) - log(sum exp(z - m)): z - m exact and the same on both sides; the log of a "
-        "sum in [1, C] differs by ~1 ulp of log C; worst seen 1.4 / 1.4 ulps"),
-    "cross_entropy": Tol(
-        16, 0, "|L| + log C",
-        "(plus 2 mean_n max_c (|X| @ |W| + |b|) when each side computed its own logits, as in "
-        "loss_and_grads) the mean over N <= 256 rows of lse(z) - z_y (ids) or "
-        "sum_c Y_c (lse - z_c) (rows): every term >= 0, nothing cancels; TF's fused xent "
-        "kernel and NumPy's log_softmax round the log of the sum and the mean in other orders; "
-        "worst seen 2.3 / 2.4 ulps"),
-    "grad_logits": Tol(
-        32, 4, "S = (softmax + |Y|) / N",
-        "(softmax - Y) / N: softmax's rounding (relative to itself) carried into a difference "
-        "with Y that may cancel to ~0; TF's autodiff forms it inside its xent kernel; worst "
-        "seen 5.0 / 4.6 ulps"),
-    "grad_W": Tol(
-        32, 4, "|X|.T @ S",
-        "dW = X.T @ dZ: N <= 256 products summed in other GEMM orders, each dZ already a few "
-        "ulps apart (grad_logits, and the logits' own rounding through S); flushed subnormals "
-        "add up: 4 tiny x (1 + sum_n |X_nd|); worst seen 6.2 / 4.6 ulps"),
-    "grad_b": Tol(
-        32, 4, "sum_n S_n",
-        "db = the sum of dZ's N rows, each a few ulps apart (see grad_W); 4 tiny x (1 + N); "
-        "worst seen 7.1 / 7.1 ulps"),
-    "sgd_W": Tol(
-        16, 4, "|W_new| + lr |X|.T @ S",
-        "W - lr dW: dW's difference (grad_W) times lr, plus one rounding of W; worst seen "
-        "2.5 / 2.0 ulps"),
-    "sgd_b": Tol(
-        16, 4, "|b_new| + lr sum_n S_n",
-        "b - lr db: db's difference (grad_b) times lr, plus one rounding of b; worst seen "
-        "1.4 / 2.3 ulps"),
-    "sgd_k_steps": Tol(
-        8, 4, "the largest sgd_W / sgd_b scale, summed over the k steps (normwise)",
-        "k <= 5 steps with lr <= 1/L (L the gradient's Lipschitz constant): each step is "
-        "non-expansive, so the per-step differences add up without growing; they may move "
-        "between entries, hence one scale for all; worst seen 1.1 / 0.56 ulps"),
-}
-
-EXACT = {
-    "predictions": "argmax of the same logits: both return the lowest index of a tie "
-                   "(documented by tf.math.argmax since TF 2.3, as np.argmax); no rounding "
-                   "happens, so equality is exact",
-    "accuracy": "a count of exact argmax matches divided by N: exact",
-}
+from numpy_softmax.tolerances import EPS, MATH_ULPS, TOLERANCES, Tol
 
 
 def tol(op: str, dtype=None) -> Tol:
@@ -242,36 +147,7 @@ def tiny_scale_grad_W(X) -> np.ndarray:
     return 1.0 + np.abs(X.astype(np.float64)).sum(axis=0)[:, None]
 
 
-# --- the math properties (NumPy alone): slack in ulps of the dtype, each with its reason -------
-
-MATH_ULPS = {
-    "softmax_sum": (4, "a row of C entries, each within ~2 ulps of exact (one exp, one "
-                       "division), sums to 1 within ~C ulps: held to 4 C ulps"),
-    "shift": (8, "z + c is rounded (one ulp of |z| + |c|), which moves each probability by up "
-                 "to that relative to itself; the rest as softmax_sum"),
-    "log_of_softmax": (8, "log(softmax) vs log_softmax, where softmax is a normal number: both "
-                          "round z - m (exact) then ~1 ulp of exp/log each, relative to "
-                          "|log_softmax| + log C"),
-    "logsumexp_bounds": (2, "m + log(s) rounds once at m's magnitude"),
-    "entropy": (8, "CE - H(Y) >= 0 in exact arithmetic; each is a sum of >= 0 terms rounded to a "
-                   "few ulps of itself"),
-    "log_C": (4, "equal logits: z - m = 0 exactly, the sum is C (exact for C <= 2^24), one log"),
-    "grad_rows_sum": (4, "(softmax - Y) / N summed over C: softmax_sum's error divided by N"),
-    "mean_of_copies": (4, "the mean of a batch and of the batch twice: pairwise sums in a "
-                          "different grouping, a few ulps of the loss"),
-    "descent": (16, "loss(W - lr g) <= loss(W) - lr/2 |g|^2 in exact arithmetic (lr <= 1/L); "
-                    "each loss is rounded at ~|loss| + 2 max |logit| (see model_scales)"),
-}
-
-# gradcheck thresholds (max relative error, floored) for the finite-difference properties.
-# float64: order-4 central differences at h = 1e-3 carry ~1e-12 absolute error on ordinary
-# losses (~1e-9 relative), and gradcheck raises the floor to its noise / threshold on large
-# losses; 1e-6 leaves ~1000x room. float32 gradients are exact only to a few float32 ulps of
-# (softmax + Y) / N, not of softmax - Y, which cancels where softmax ~ Y: the floor 1e-2 holds
-# entries below it to 1e-6 absolute (~8 ulps of 1), larger ones to 1e-4 relative.
-GRADCHECK = {np.dtype(np.float32): dict(threshold=1e-4, floor=1e-2),
-             np.dtype(np.float64): dict(threshold=1e-6, floor=1e-5)}
-
+# --- the math properties (NumPy alone) ---------------------------------------------------
 
 def math_slack(name: str, dtype) -> float:
     """MATH_ULPS[name] in units of the dtype's eps."""

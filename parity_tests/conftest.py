@@ -30,7 +30,7 @@ def pytest_sessionfinish(session, exitstatus):
     path = os.environ.get("PARITY_OBSERVED_JSON")
     if not path:
         return
-    from .tolerances import OBSERVED
+    from .checks import OBSERVED
     rows = [{"op": op, "dtype": dt, **rec} for (op, dt), rec in sorted(OBSERVED.items())]
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
