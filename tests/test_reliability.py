@@ -15,8 +15,8 @@ import pytest
 import numpy_softmax as ns
 from numpy_softmax import _validate, checkpoint
 from numpy_softmax.errors import DataError, InputError
-from numpy_softmax.train import (DIVERGED_LOSS_FACTOR, EpochRecord, Position, TrainConfig,
-                                 sgd_epoch, steps_per_epoch)
+from numpy_softmax.tolerances import DIVERGED_LOSS_FACTOR
+from numpy_softmax.train import EpochRecord, Position, TrainConfig, sgd_epoch, steps_per_epoch
 
 
 def mnist_like(n=1024, seed=3):
