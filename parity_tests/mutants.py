@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import numpy_softmax as ns
+from numpy_softmax import kernels
 from softmax_parity.commands.gradcheck import MISTAKES, _targets
 
 _good_grad_logits = ns.grad_logits
@@ -54,7 +55,8 @@ def loss_and_grads_labels_off_by_one_everywhere(params, X, labels):
     params, X, kind, y = ns.model.check_inputs(params, X, labels)
     C = params.W.shape[1]
     shifted = (y + 1) % C if kind == "ids" else np.roll(y, 1, axis=1)
-    return ns.model._loss_and_grads(params, X, kind, shifted)
+    loss, dW, db = kernels.loss_and_grads(X, params.W, params.b, kind, shifted)
+    return loss, ns.Params(dW, db)
 
 
 def sgd_step_wrong_sign(params, grads, lr):
