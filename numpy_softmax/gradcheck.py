@@ -35,6 +35,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import InputError
+from .tolerances import GRADCHECK_BAR
 
 # Stencils: offsets k (in steps of h) and weights w, numeric = sum_k w_k f(x + k h) / h.
 _STENCILS = {
@@ -136,7 +137,8 @@ def _entry_derivative(f, x: np.ndarray, i: int, h: float, order: int) -> float:
 
 
 def gradcheck(f: Callable[[np.ndarray], float], x, grad, *, name: str = "x",
-              h: float = 1e-3, order: int = 4, floor: float = 1e-5, threshold: float = 1e-7,
+              h: float = 1e-3, order: int = 4, floor: float = GRADCHECK_BAR["floor"],
+              threshold: float = GRADCHECK_BAR["threshold"],
               max_full: int = 1000, n_samples: int = 200, n_directions: int = 10,
               n_worst: int = 5, seed: int = 0, f_scale: float = 0.0) -> GradcheckReport:
     """Check a claimed gradient of the scalar function f at x against finite differences.

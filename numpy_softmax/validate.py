@@ -8,11 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import InputError
-
-# How far a probability row may sum from 1 and still count as a distribution. float32 rows
-# written by hand (0.1 + 0.2 + 0.7) sum to 1 within a few ulps; 1e-4 leaves room for C up to
-# thousands of float32 terms. float64 is held ~1e6 times tighter.
-PROB_SUM_TOL = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-9}
+from .tolerances import PROB_SUM_TOL
 
 
 def float_array(name: str, a, ndim: int | tuple[int, ...]) -> np.ndarray:

@@ -32,7 +32,7 @@ def pytest_sessionfinish(session, exitstatus):
         return
     from numpy_softmax.data import atomic_write
 
-    from .tolerances import OBSERVED
+    from .checks import OBSERVED
     rows = [{"op": op, "dtype": dt, **rec} for (op, dt), rec in sorted(OBSERVED.items())]
     atomic_write(path, json.dumps(rows, indent=1).encode())  # a reader never sees half a file
 

@@ -7,7 +7,7 @@ README table (op, TF counterpart, tolerance per dtype, worst seen).
 Runs `pytest parity_tests/test_tf_parity.py` with the "thorough" hypothesis profile (examples
 per property and dtype as given), each run on fresh random draws, and keeps the worst figures
 over all runs: per op and dtype the largest |numpy - tf|, the same in ulps of the op's error
-scale (parity_tests.tolerances), and the largest fraction of the tolerance used (the JSON).
+scale (numpy_softmax.tolerances), and the largest fraction of the tolerance used (the JSON).
 """
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ import sys
 import tempfile
 
 from numpy_softmax.data import atomic_write
+from numpy_softmax.tolerances import TOLERANCES
 
-from . import tolerances as T
+from . import checks
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -72,8 +73,8 @@ def table(observed: dict) -> str:
     lines = ["| NumPy | TF counterpart | tolerance (float32 and float64) | worst seen, float32 "
              "| worst seen, float64 |", "|---|---|---|---|---|"]
     for op in TF_COUNTERPART:
-        if op in T.TOLERANCES:
-            t = T.tol(op)
+        if op in TOLERANCES:
+            t = checks.tol(op)
             tol_txt = f"{t.ulps:g} ulps of ({t.scale})".replace("|", "\\|")
             if t.tinies:
                 tol_txt += f" + {t.tinies:g} tiny"
@@ -84,7 +85,7 @@ def table(observed: dict) -> str:
             r = observed.get((op, dt))
             if r is None:
                 cells.append("(not run)")
-            elif op in T.TOLERANCES:
+            elif op in TOLERANCES:
                 cells.append(f"{r['max_abs']:.2g} ({r['max_ulps']:.2g} ulps)")
             else:
                 cells.append(f"{int(r['max_abs'])} differ")

@@ -1,12 +1,13 @@
 """Deliberately wrong versions of numpy_softmax functions, for test_mutations: each has one
 classic mistake, and the properties must catch every one. The loss_and_grads mistakes are the
-ones `softmax-parity gradcheck --demo-mistakes` shows (softmax_parity.commands.gradcheck)."""
+ones `softmax-parity gradcheck --demo-mistakes` shows (softmax_parity.gradcheck)."""
 from __future__ import annotations
 
 import numpy as np
 
 import numpy_softmax as ns
-from softmax_parity.commands.gradcheck import MISTAKES, _targets
+from numpy_softmax import kernels
+from softmax_parity.gradcheck import MISTAKES, targets
 
 _good_grad_logits = ns.grad_logits
 _good_cross_entropy = ns.cross_entropy
@@ -44,7 +45,7 @@ def loss_and_grads_W_plainly_transposed(params, X, labels):
     """dW returned as dZ.T @ X, shape (C, D), instead of (D, C)."""
     params, X, kind, y = ns.model.check_inputs(params, X, labels)
     Z = X @ params.W + params.b  # (N, C)
-    G = (ns.softmax(Z) - _targets(y, Z.shape[1], Z.dtype)) / X.shape[0]
+    G = (ns.softmax(Z) - targets(y, Z.shape[1], Z.dtype)) / X.shape[0]
     return ns.cross_entropy(Z, labels), ns.Params(G.T @ X, G.sum(axis=0))
 
 
@@ -54,7 +55,8 @@ def loss_and_grads_labels_off_by_one_everywhere(params, X, labels):
     params, X, kind, y = ns.model.check_inputs(params, X, labels)
     C = params.W.shape[1]
     shifted = (y + 1) % C if kind == "ids" else np.roll(y, 1, axis=1)
-    return ns.model._loss_and_grads(params, X, kind, shifted)
+    loss, dW, db = kernels.loss_and_grads(X, params.W, params.b, kind, shifted)
+    return loss, ns.Params(dW, db)
 
 
 def sgd_step_wrong_sign(params, grads, lr):
@@ -63,7 +65,7 @@ def sgd_step_wrong_sign(params, grads, lr):
 
 
 def mistake(name: str):
-    """A loss_and_grads mistake of softmax_parity.commands.gradcheck.MISTAKES, taking the public
+    """A loss_and_grads mistake of softmax_parity.gradcheck.MISTAKES, taking the public
     API's arguments (it validates as loss_and_grads does)."""
     fn = MISTAKES[name]
 

@@ -12,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import numpy_softmax as ns
+from numpy_softmax.tolerances import GRADCHECK, TINY
 
-from . import tolerances as T
+from . import checks
 from .strategies import DTYPES, ORDINARY_SCALES, logit_cases, model_cases
 
 dtypes = pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
@@ -34,7 +35,8 @@ def test_softmax_rows_sum_to_one_and_lie_in_unit_interval(dtype, data):
     assert np.all((p >= 0) & (p <= 1)), "a probability outside [0, 1]"
     C = z.shape[1]
     err = np.abs(_f64(p).sum(axis=1) - 1.0)  # (N,)
-    assert np.all(err <= C * T.math_slack("softmax_sum", dtype)), f"row sums off by {err.max()}"
+    assert np.all(err <= C * checks.math_slack("softmax_sum", dtype)), \
+        f"row sums off by {err.max()}"
 
 
 @dtypes
@@ -44,8 +46,8 @@ def test_softmax_is_shift_invariant(dtype, data, shift):
     c = np.asarray(shift, dtype=dtype)
     p, q = _f64(ns.softmax(z)), _f64(ns.softmax(z + c))  # z + c is rounded to dtype
     rounding = np.abs(_f64(z)).max(axis=1, keepdims=True) + abs(shift)  # (N, 1)
-    allowed = p * 2 * rounding * T.math_slack("shift", dtype) \
-        + z.shape[1] * T.math_slack("softmax_sum", dtype) * p + 4 * T.TINY[np.dtype(dtype)]
+    allowed = p * 2 * rounding * checks.math_slack("shift", dtype) \
+        + z.shape[1] * checks.math_slack("softmax_sum", dtype) * p + 4 * TINY[np.dtype(dtype)]
     assert np.all(np.abs(p - q) <= allowed), \
         f"softmax(z) and softmax(z + c) differ by {np.abs(p - q).max()}"
 
@@ -61,7 +63,7 @@ def test_log_softmax_equals_log_of_softmax_where_that_is_finite(dtype, data):
     normal = p >= np.finfo(dtype).tiny  # log(softmax) is accurate only there
     with np.errstate(divide="ignore"):
         logp = np.log(_f64(p))
-    allowed = T.math_slack("log_of_softmax", dtype) * (np.abs(_f64(lp)) + np.log(z.shape[1]))
+    allowed = checks.math_slack("log_of_softmax", dtype) * (np.abs(_f64(lp)) + np.log(z.shape[1]))
     diff = np.abs(_f64(lp) - logp)
     assert np.all(diff[normal] <= allowed[normal]), f"max diff {diff[normal].max()}"
 
@@ -73,7 +75,7 @@ def test_logsumexp_lies_between_max_and_max_plus_log_C(dtype, data):
     lse = ns.logsumexp(z, axis=1)
     assert lse.shape == (z.shape[0],) and lse.dtype == z.dtype
     m = _f64(z).max(axis=1)  # (N,)
-    slack = T.math_slack("logsumexp_bounds", dtype) * (np.abs(m) + np.log(z.shape[1]))
+    slack = checks.math_slack("logsumexp_bounds", dtype) * (np.abs(m) + np.log(z.shape[1]))
     assert np.all(_f64(lse) >= m - slack), "logsumexp below the max"
     assert np.all(_f64(lse) <= m + np.log(z.shape[1]) + slack), "logsumexp above max + log C"
 
@@ -119,10 +121,10 @@ def test_cross_entropy_is_at_least_the_entropy_of_the_labels(dtype, data):
     L = ns.cross_entropy(c.z, c.labels)
     assert np.ndim(L) == 0 and np.asarray(L).dtype == c.z.dtype
     assert L >= 0, f"cross-entropy {L} < 0"
-    Y = T.onehot64(c.labels, c.z.shape[1])
+    Y = checks.onehot64(c.labels, c.z.shape[1])
     with np.errstate(divide="ignore", invalid="ignore"):
         H = float(np.mean(-np.sum(np.where(Y > 0, Y * np.log(Y), 0.0), axis=1)))
-    slack = T.math_slack("entropy", dtype) * (abs(float(L)) + H + np.log(c.z.shape[1]))
+    slack = checks.math_slack("entropy", dtype) * (abs(float(L)) + H + np.log(c.z.shape[1]))
     assert float(L) >= H - slack, f"cross-entropy {L} below the labels' entropy {H}"
 
 
@@ -133,7 +135,7 @@ def test_cross_entropy_of_equal_logits_is_log_C(dtype, data):
     z = np.repeat(c.z[:, :1], c.z.shape[1], axis=1)  # every row constant
     L = float(ns.cross_entropy(z, c.labels))
     C = z.shape[1]
-    assert abs(L - np.log(C)) <= T.math_slack("log_C", dtype) * np.log(C), f"{L} != log {C}"
+    assert abs(L - np.log(C)) <= checks.math_slack("log_C", dtype) * np.log(C), f"{L} != log {C}"
 
 
 @dtypes
@@ -142,7 +144,7 @@ def test_one_hot_rows_and_class_ids_give_identical_loss_and_gradient(dtype, data
     """Two code paths (gather log p_y vs sum Y log p; g[y] -= 1 vs g -= Y): adding exact 0s and
     subtracting exact 1s, they must agree to the last bit."""
     c = data.draw(logit_cases(dtype, labels="ids"))
-    Y = T.onehot64(c.labels, c.z.shape[1]).astype(dtype)
+    Y = checks.onehot64(c.labels, c.z.shape[1]).astype(dtype)
     assert ns.cross_entropy(c.z, c.labels) == ns.cross_entropy(c.z, Y)
     np.testing.assert_array_equal(ns.grad_logits(c.z, c.labels), ns.grad_logits(c.z, Y))
 
@@ -156,7 +158,7 @@ def test_loss_is_a_mean_and_its_gradient_scales_as_1_over_N(dtype, data):
     z2 = np.concatenate([c.z, c.z])
     y2 = np.concatenate([c.labels, c.labels])
     L1, L2 = float(ns.cross_entropy(c.z, c.labels)), float(ns.cross_entropy(z2, y2))
-    assert abs(L1 - L2) <= T.math_slack("mean_of_copies", dtype) * (abs(L1) + 1e-30) * 4
+    assert abs(L1 - L2) <= checks.math_slack("mean_of_copies", dtype) * (abs(L1) + 1e-30) * 4
     g1, g2 = ns.grad_logits(c.z, c.labels), ns.grad_logits(z2, y2)
     assert g2.shape == z2.shape and g2.dtype == c.z.dtype
     tiny = np.finfo(dtype).tiny
@@ -176,7 +178,7 @@ def test_grad_logits_rows_sum_to_zero(dtype, data):
     assert g.shape == c.z.shape and g.dtype == c.z.dtype
     N, C = c.z.shape
     sums = np.abs(_f64(g).sum(axis=1))  # (N,)
-    assert np.all(sums <= 2 * C * T.math_slack("grad_rows_sum", dtype) / N), \
+    assert np.all(sums <= 2 * C * checks.math_slack("grad_rows_sum", dtype) / N), \
         f"a row of dL/dZ sums to {sums.max()}"
 
 
@@ -192,7 +194,7 @@ def _labels64(c):
 def _gradcheck(f, x, grad, dtype, name, f_scale=0.0):
     """f_scale: the largest logit magnitude inside f (f rounds at that size, not at |f|)."""
     rep = ns.gradcheck(f, x, grad, name=name, n_directions=3, f_scale=f_scale,
-                       **T.GRADCHECK[np.dtype(dtype)])
+                       **GRADCHECK[np.dtype(dtype)])
     assert rep.passed, rep.summary()
     return rep
 
@@ -227,7 +229,7 @@ def test_loss_and_grads_agree_with_finite_differences(dtype, data):
     assert g.W.shape == c.W.shape and g.b.shape == c.b.shape
     assert g.W.dtype == c.W.dtype and g.b.dtype == c.b.dtype
     b64, W64 = _f64(c.b), _f64(c.W)
-    zmax = float(T.scale_logits(c.X, c.W, c.b).max())  # the logits' magnitude inside the loss
+    zmax = float(checks.scale_logits(c.X, c.W, c.b).max())  # the logits' magnitude inside the loss
     _gradcheck(lambda W: ns.loss_and_grads(ns.Params(W, b64), X64, labels)[0], W64, g.W,
                dtype, "dL/dW", zmax)
     _gradcheck(lambda b: ns.loss_and_grads(ns.Params(W64, b), X64, labels)[0], b64, g.b,
@@ -248,9 +250,10 @@ def test_sgd_step_with_lr_at_most_1_over_L_decreases_the_loss(dtype, data):
     assert p1.W.dtype == c.W.dtype and p1.b.dtype == c.b.dtype
     L1, _ = ns.loss_and_grads(p1, c.X, c.labels)
     g2 = float(np.sum(_f64(g.W) ** 2) + np.sum(_f64(g.b) ** 2))
-    scale0, _ = T.model_scales(c.X, c.W, c.b, c.labels)
-    scale1, _ = T.model_scales(c.X, p1.W, p1.b, c.labels)
-    slack = T.math_slack("descent", dtype) * (abs(float(L0)) + scale0 + abs(float(L1)) + scale1)
+    scale0, _ = checks.model_scales(c.X, c.W, c.b, c.labels)
+    scale1, _ = checks.model_scales(c.X, p1.W, p1.b, c.labels)
+    slack = (checks.math_slack("descent", dtype)
+             * (abs(float(L0)) + scale0 + abs(float(L1)) + scale1))
     assert float(L1) <= float(L0) - c.lr / 2 * g2 + slack, \
         f"loss {float(L0)!r} -> {float(L1)!r}, promised <= {float(L0) - c.lr / 2 * g2!r}"
 
@@ -261,7 +264,7 @@ def test_accuracy_counts_rows_whose_first_maximum_is_the_label(dtype, data):
     """accuracy = mean over rows of [first index of the row's max == true class], ties drawn on
     purpose; probability labels count their own first maximum as the true class."""
     c = data.draw(logit_cases(dtype, labels="any", forms=("ties", "equal_rows", "uniform")))
-    Y = T.onehot64(c.labels, c.z.shape[1])
+    Y = checks.onehot64(c.labels, c.z.shape[1])
     hits = 0
     for row, yrow in zip(c.z, Y):
         first = int(np.flatnonzero(row == row.max())[0])  # the definition, row by row

@@ -1,9 +1,10 @@
 """NumPy vs TensorFlow, op by op and step by step, in float32 and float64.
 
 Each property draws a problem (parity_tests.strategies), computes it with numpy_softmax and
-with TensorFlow, and holds the difference to parity_tests.tolerances (shapes and dtypes first,
-then: finite wherever TF is finite, then the values). NumPy is looked up as `ns.<name>` at call
-time, so test_mutations can swap a broken function in and watch these properties fail.
+with TensorFlow, and holds the difference to numpy_softmax.tolerances through
+parity_tests.checks (shapes and dtypes first, then: finite wherever TF is finite, then the
+values). NumPy is looked up as `ns.<name>` at call time, so test_mutations can swap a broken
+function in and watch these properties fail.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import tf_softmax as tfs
 from tf_softmax import tf
 
 from . import tf_sgd
-from . import tolerances as T
+from . import checks
 from .strategies import DTYPES, ORDINARY_SCALES, logit_cases, model_cases
 
 dtypes = pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
@@ -33,8 +34,8 @@ def _lse_scale(z):
 @given(data=st.data())
 def test_logsumexp_matches_tf_reduce_logsumexp(dtype, data):
     z = data.draw(logit_cases(dtype)).z
-    T.assert_matches("logsumexp", ns.logsumexp(z, axis=1), tfs.logsumexp(z, axis=1),
-                     _lse_scale(z), dtype)
+    checks.assert_matches("logsumexp", ns.logsumexp(z, axis=1), tfs.logsumexp(z, axis=1),
+                          _lse_scale(z), dtype)
 
 
 @dtypes
@@ -42,7 +43,7 @@ def test_logsumexp_matches_tf_reduce_logsumexp(dtype, data):
 def test_softmax_matches_tf_nn_softmax(dtype, data):
     z = data.draw(logit_cases(dtype)).z
     p_tf = tfs.softmax(z)
-    T.assert_matches("softmax", ns.softmax(z), p_tf, T.softmax64(z), dtype)
+    checks.assert_matches("softmax", ns.softmax(z), p_tf, checks.softmax64(z), dtype)
 
 
 @dtypes
@@ -51,7 +52,7 @@ def test_log_softmax_matches_tf_nn_log_softmax(dtype, data):
     z = data.draw(logit_cases(dtype)).z
     lp_tf = tfs.log_softmax(z)
     scale = np.abs(lp_tf.astype(np.float64)) + np.log(z.shape[1])
-    T.assert_matches("log_softmax", ns.log_softmax(z), lp_tf, scale, dtype)
+    checks.assert_matches("log_softmax", ns.log_softmax(z), lp_tf, scale, dtype)
 
 
 def _ce_scale(loss_tf, C):
@@ -63,8 +64,8 @@ def _ce_scale(loss_tf, C):
 def test_cross_entropy_with_class_ids_matches_tf_sparse_xent(dtype, data):
     c = data.draw(logit_cases(dtype, labels="ids"))
     L_tf = tfs.cross_entropy(c.z, c.labels)
-    T.assert_matches("cross_entropy", ns.cross_entropy(c.z, c.labels), L_tf,
-                     _ce_scale(L_tf, c.z.shape[1]), dtype)
+    checks.assert_matches("cross_entropy", ns.cross_entropy(c.z, c.labels), L_tf,
+                          _ce_scale(L_tf, c.z.shape[1]), dtype)
 
 
 @dtypes
@@ -72,24 +73,24 @@ def test_cross_entropy_with_class_ids_matches_tf_sparse_xent(dtype, data):
 def test_cross_entropy_with_probability_labels_matches_tf_xent(dtype, data):
     c = data.draw(logit_cases(dtype, labels="probs"))
     L_tf = tfs.cross_entropy(c.z, c.labels)
-    T.assert_matches("cross_entropy", ns.cross_entropy(c.z, c.labels), L_tf,
-                     _ce_scale(L_tf, c.z.shape[1]), dtype)
+    checks.assert_matches("cross_entropy", ns.cross_entropy(c.z, c.labels), L_tf,
+                          _ce_scale(L_tf, c.z.shape[1]), dtype)
 
 
 @dtypes
 @given(data=st.data())
 def test_grad_logits_with_class_ids_matches_tf_autodiff(dtype, data):
     c = data.draw(logit_cases(dtype, labels="ids"))
-    T.assert_matches("grad_logits", ns.grad_logits(c.z, c.labels),
-                     tfs.grad_logits(c.z, c.labels), T.scale_dz(c.z, c.labels), dtype)
+    checks.assert_matches("grad_logits", ns.grad_logits(c.z, c.labels),
+                          tfs.grad_logits(c.z, c.labels), checks.scale_dz(c.z, c.labels), dtype)
 
 
 @dtypes
 @given(data=st.data())
 def test_grad_logits_with_probability_labels_matches_tf_autodiff(dtype, data):
     c = data.draw(logit_cases(dtype, labels="probs"))
-    T.assert_matches("grad_logits", ns.grad_logits(c.z, c.labels),
-                     tfs.grad_logits(c.z, c.labels), T.scale_dz(c.z, c.labels), dtype)
+    checks.assert_matches("grad_logits", ns.grad_logits(c.z, c.labels),
+                          tfs.grad_logits(c.z, c.labels), checks.scale_dz(c.z, c.labels), dtype)
 
 
 @dtypes
@@ -120,20 +121,20 @@ def test_numpy_is_finite_wherever_tf_is_at_extreme_logits(dtype, data):
 def test_logits_match_tf_matmul(dtype, data):
     c = data.draw(model_cases(dtype))
     p = ns.Params(c.W, c.b)
-    T.assert_matches("logits", ns.logits(p, c.X), tfs.logits(p, c.X),
-                     T.scale_logits(c.X, c.W, c.b), dtype)
+    checks.assert_matches("logits", ns.logits(p, c.X), tfs.logits(p, c.X),
+                          checks.scale_logits(c.X, c.W, c.b), dtype)
 
 
 def _check_loss_and_grads(c, dtype, tf_fn):
     p = ns.Params(c.W, c.b)
     L_np, g_np = ns.loss_and_grads(p, c.X, c.labels)
     L_tf, g_tf = tf_fn(p, c.X, c.labels)
-    L_scale, S = T.model_scales(c.X, c.W, c.b, c.labels)  # (), (N, C)
-    T.assert_matches("cross_entropy", np.asarray(L_np), np.asarray(L_tf),
-                     abs(float(L_tf)) + L_scale, dtype)
-    T.assert_matches("grad_W", g_np.W, g_tf.W, T.scale_grad_W(c.X, S), dtype,
-                     T.tiny_scale_grad_W(c.X))
-    T.assert_matches("grad_b", g_np.b, g_tf.b, T.scale_grad_b(S), dtype, 1 + c.X.shape[0])
+    L_scale, S = checks.model_scales(c.X, c.W, c.b, c.labels)  # (), (N, C)
+    checks.assert_matches("cross_entropy", np.asarray(L_np), np.asarray(L_tf),
+                          abs(float(L_tf)) + L_scale, dtype)
+    checks.assert_matches("grad_W", g_np.W, g_tf.W, checks.scale_grad_W(c.X, S), dtype,
+                          checks.tiny_scale_grad_W(c.X))
+    checks.assert_matches("grad_b", g_np.b, g_tf.b, checks.scale_grad_b(S), dtype, 1 + c.X.shape[0])
 
 
 @dtypes
@@ -167,12 +168,12 @@ def _np_sgd(c, k: int):
     sb, tb = np.zeros(c.b.shape), np.ones(c.b.shape)
     for s in range(k):
         Xs, ys = c.X[s * B:(s + 1) * B], c.labels[s * B:(s + 1) * B]
-        _, S = T.model_scales(Xs, p.W, p.b, ys)  # (B, C)
+        _, S = checks.model_scales(Xs, p.W, p.b, ys)  # (B, C)
         _, g = ns.loss_and_grads(p, Xs, ys)
         p = ns.sgd_step(p, g, c.lr)
-        sW += np.abs(p.W) + c.lr * T.scale_grad_W(Xs, S)  # each step: one rounding of W
-        sb += np.abs(p.b) + c.lr * T.scale_grad_b(S)  # plus lr times dW's difference
-        tW += 1 + c.lr * T.tiny_scale_grad_W(Xs)
+        sW += np.abs(p.W) + c.lr * checks.scale_grad_W(Xs, S)  # each step: one rounding of W
+        sb += np.abs(p.b) + c.lr * checks.scale_grad_b(S)  # plus lr times dW's difference
+        tW += 1 + c.lr * checks.tiny_scale_grad_W(Xs)
         tb += 1 + c.lr * (1 + B)
     return p, sW, sb, tW, tb
 
@@ -183,8 +184,8 @@ def test_one_sgd_step_matches_tf_gradient_descent_optimizer(dtype, data):
     c = data.draw(model_cases(dtype, steps=1))
     p, sW, sb, tW, tb = _np_sgd(c, 1)
     W_tf, b_tf = _tf_sgd(c, 1)
-    T.assert_matches("sgd_W", p.W, W_tf, sW, dtype, tW)
-    T.assert_matches("sgd_b", p.b, b_tf, sb, dtype, tb)
+    checks.assert_matches("sgd_W", p.W, W_tf, sW, dtype, tW)
+    checks.assert_matches("sgd_b", p.b, b_tf, sb, dtype, tb)
 
 
 @dtypes
@@ -196,9 +197,9 @@ def test_k_sgd_steps_from_the_same_start_match_tf(dtype, data):
     c = data.draw(model_cases(dtype, steps=5, max_n=64, max_d=200))
     p, sW, sb, tW, tb = _np_sgd(c, c.k)
     W_tf, b_tf = _tf_sgd(c, c.k)
-    T.assert_matches("sgd_k_steps", np.concatenate([p.W.ravel(), p.b]),
-                     np.concatenate([W_tf.ravel(), b_tf]), max(sW.max(), sb.max()), dtype,
-                     max(tW.max(), tb.max()))
+    checks.assert_matches("sgd_k_steps", np.concatenate([p.W.ravel(), p.b]),
+                          np.concatenate([W_tf.ravel(), b_tf]), max(sW.max(), sb.max()), dtype,
+                          max(tW.max(), tb.max()))
 
 
 # --- accuracy and predicted classes -------------------------------------------------------------
@@ -214,7 +215,7 @@ def test_argmax_ties_go_to_the_lowest_index_in_numpy_and_tf(dtype, data):
     first_max = np.array([np.flatnonzero(row == row.max())[0] for row in z])  # by definition
     np.testing.assert_array_equal(pred_np, first_max)
     np.testing.assert_array_equal(pred_tf, first_max)
-    T.record_exact("predictions", dtype, int(np.sum(pred_np != pred_tf)), z.shape[0])
+    checks.record_exact("predictions", dtype, int(np.sum(pred_np != pred_tf)), z.shape[0])
 
 
 @dtypes
@@ -223,7 +224,7 @@ def test_accuracy_on_the_same_logits_matches_tf_exactly(dtype, data):
     c = data.draw(logit_cases(dtype, labels="any"))
     a_np, a_tf = ns.accuracy(c.z, c.labels), tfs.accuracy(c.z, c.labels)
     assert a_np == a_tf, f"accuracy NumPy {a_np!r} != TF {a_tf!r}"
-    T.record_exact("accuracy", dtype, int(a_np != a_tf), 1)
+    checks.record_exact("accuracy", dtype, int(a_np != a_tf), 1)
 
 
 @dtypes
@@ -237,15 +238,16 @@ def test_predicted_classes_from_each_sides_logits_agree_up_to_rounding(dtype, da
     Z_np, Z_tf = ns.logits(p, c.X), tfs.logits(p, c.X)  # (N, C) each
     pred_np = np.argmax(Z_np, axis=1)
     pred_tf = tf.argmax(Z_tf, axis=1).numpy()
-    slack = 2 * T.tol("logits", dtype).allowed(dtype, T.scale_logits(c.X, c.W, c.b))  # (N, C)
+    scale = checks.scale_logits(c.X, c.W, c.b)  # (N, C)
+    slack = 2 * checks.tol("logits", dtype).allowed(dtype, scale)  # (N, C)
     rows = np.arange(Z_np.shape[0])
     top = Z_np.astype(np.float64)[rows, pred_np]  # (N,)
     near = Z_np.astype(np.float64) >= (top[:, None] - slack)  # (N, C) tied up to rounding
     assert np.all(near[rows, pred_tf]), "TF predicts a class clearly below NumPy's maximum"
     clear = near.sum(axis=1) == 1  # rows with one clear winner
     np.testing.assert_array_equal(pred_np[clear], pred_tf[clear])
-    T.record_exact("predictions", dtype, int(np.sum(pred_np[clear] != pred_tf[clear])),
-                   int(clear.sum()))
+    checks.record_exact("predictions", dtype, int(np.sum(pred_np[clear] != pred_tf[clear])),
+                        int(clear.sum()))
     acc_np = ns.accuracy(Z_np, c.labels)
     acc_tf = tfs.accuracy(Z_tf, c.labels)
     assert abs(acc_np - acc_tf) <= np.sum(~clear) / c.X.shape[0], "accuracies differ"

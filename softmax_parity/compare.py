@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from numpy_softmax import Params, ReferenceStepper, TrainConfig, loop
+from numpy_softmax.tolerances import Tolerances
 
 from . import backends, tensorboard
-from .tolerances import Tolerances
 
 TF_BACKENDS = tuple(backends.TF_STEPPERS)
 

@@ -7,7 +7,9 @@ import pytest
 
 import numpy_softmax as ns
 from numpy_softmax import EpochRecord, Params, TrainConfig
-from softmax_parity import compare, tolerances
+from numpy_softmax.tolerances import COMPARE
+from softmax_parity import compare
+from softmax_parity.commands.compare import tolerances_for, tolerances_record
 from softmax_parity.errors import UsageError
 
 
@@ -73,7 +75,7 @@ def _fake_result(dW=0.0, loss_gap=0.0, flips=0, dtype=np.float32):
 
 
 def _broken(result, dtype="float32"):
-    return [c.name for c in compare.verdict(result, "tf-graph", tolerances.COMPARE[dtype])
+    return [c.name for c in compare.verdict(result, "tf-graph", COMPARE[dtype])
             if not c.ok]
 
 
@@ -88,7 +90,7 @@ def test_verdict_passes_identical_runs_and_flags_exactly_what_broke():
 
 def test_float64_verdict_adds_the_absolute_W_bound():
     r = _fake_result(dW=1e-11, dtype=np.float64)
-    names = [c.name for c in compare.verdict(r, "tf-graph", tolerances.COMPARE["float64"])]
+    names = [c.name for c in compare.verdict(r, "tf-graph", COMPARE["float64"])]
     assert "W_abs" in names
     assert "W_abs" in _broken(r, "float64")
     assert _broken(_fake_result(dW=1e-13, dtype=np.float64), "float64") == []
@@ -104,18 +106,18 @@ def test_divergence_reports_absolute_and_relative_gaps():
 
 
 def test_the_issue_tolerances_are_the_float32_ones():
-    t = tolerances.COMPARE["float32"]
+    t = COMPARE["float32"]
     assert (t.loss_rel, t.W_rel, t.test_accuracy, t.test_predictions) == (1e-5, 1e-5, 2e-4, 2)
-    assert tolerances.COMPARE["float64"].W_abs == 1e-12
-    for dtype, tol in tolerances.COMPARE.items():  # every tolerance comes with its reason
-        for name, entry in tolerances.as_dict(tol, dtype).items():
+    assert COMPARE["float64"].W_abs == 1e-12
+    for dtype, tol in COMPARE.items():  # every tolerance comes with its reason
+        for name, entry in tolerances_record(tol, dtype).items():
             assert entry["limit"] == getattr(tol, name) and len(entry["reason"]) > 20
 
 
 def test_tolerance_overrides_replace_one_value_and_refuse_nonsense():
-    t = tolerances.for_dtype("float32", {"W_rel": "1e-9", "test_predictions": "0"})
+    t = tolerances_for("float32", {"W_rel": "1e-9", "test_predictions": "0"})
     assert t.W_rel == 1e-9 and t.test_predictions == 0 and t.loss_rel == 1e-5
     for bad in ({"nope": "1"}, {"W_rel": "abc"}, {"W_rel": "-1"}, {"test_predictions": "1.5"},
                 {"loss_rel": "nan"}):
         with pytest.raises(UsageError):
-            tolerances.for_dtype("float32", bad)
+            tolerances_for("float32", bad)

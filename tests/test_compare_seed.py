@@ -10,7 +10,8 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from numpy_softmax import TrainConfig
-from softmax_parity import compare, tensorboard, tolerances
+from numpy_softmax.tolerances import COMPARE
+from softmax_parity import compare, tensorboard
 
 NAMES = ("numpy", "tf-graph", "tf-function")
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
@@ -40,10 +41,10 @@ def test_every_backend_reproduces_the_seed_figures(seed_run, name):
 @pytest.mark.parametrize("tf_name", ["tf-graph", "tf-function"])
 def test_tf_backend_stays_within_the_float32_compare_tolerances(seed_run, tf_name):
     result, _ = seed_run
-    checks = {c.name: c for c in compare.verdict(result, tf_name, tolerances.COMPARE["float32"])}
+    checks = {c.name: c for c in compare.verdict(result, tf_name, COMPARE["float32"])}
     assert set(checks) == {"loss_rel", "W_rel", "test_accuracy", "test_predictions"}
     assert all(c.ok for c in checks.values()), checks
-    # the figures, written out rather than read from tolerances.py
+    # the figures, written out rather than read from numpy_softmax.tolerances
     assert all(d.loss_rel <= 1e-5 for d in result.divergence[tf_name])
     p_np, p_tf = result.params["numpy"], result.params[tf_name]
     assert np.abs(p_np.W - p_tf.W).max() <= 1e-5 * np.abs(p_np.W).max()

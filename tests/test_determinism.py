@@ -1,4 +1,4 @@
-"""Issue 7: determinism of the NumPy reference.
+"""Determinism of the NumPy reference.
 
 What holds, and is tested here: the same seed and the same number of BLAS threads give
 bit-identical results, run after run and process after process, in float32 and float64.
@@ -8,7 +8,7 @@ bit-identical. With NumPy's OpenBLAS 0.3.31 on this machine, the logits GEMM X @
 (128 x 784 @ 784 x 10, M*N*K ~ 1.0e6) comes out in a different rounding with 2 threads than
 with 1 (a few float32 ulps); the gradient GEMM X.T @ dZ and the reductions come out identical.
 So here 1 vs 2 threads is tested against bounds: each GEMM within the worst-case rounding
-bound of a dot product, and training within the tolerances below."""
+bound of a dot product, and training within numpy_softmax.tolerances.THREAD_TOL."""
 import subprocess
 import sys
 import textwrap
@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import numpy_softmax as ns
 from numpy_softmax.loop import TrainConfig
+from numpy_softmax.tolerances import THREAD_EPOCHS, THREAD_TOL
 
 RUN = textwrap.dedent("""
     import hashlib, sys
@@ -55,14 +56,6 @@ def mnist_like(n, seed=7):
 
 def blas_threads() -> int:
     return max(d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas")
-
-
-# How far training with 1 and with 2 BLAS threads may drift apart in THREAD_EPOCHS epochs at the
-# seed's lr, relative to max |W|. The logits differ by rounding (a few ulps) from the first step;
-# SGD carries that forward without amplifying it much at lr 0.01. Measured on 4,096 MNIST-like
-# rows: 9e-8 in float32, 2e-16 in float64; the bounds leave two orders of magnitude.
-THREAD_EPOCHS = 2
-THREAD_TOL = {"float32": 1e-5, "float64": 1e-13}
 
 
 def train_with_threads(threads, X, y, cfg):

@@ -1,10 +1,11 @@
 """gradcheck on a real MNIST batch, float64: the hand-derived gradients pass with max relative
-error <= 1e-7, and each deliberate mistake (softmax_parity.commands.gradcheck.MISTAKES) fails."""
+error <= 1e-7, and each deliberate mistake (softmax_parity.gradcheck.MISTAKES) fails."""
 import numpy as np
 import pytest
 
 import numpy_softmax as ns
-from softmax_parity.commands.gradcheck import MISTAKES, SHIFT, reference_loss
+from numpy_softmax.tolerances import GRADCHECK_BAR, MISTAKE_MIN_ERROR
+from softmax_parity.gradcheck import MISTAKES, SHIFT, reference_loss
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -29,7 +30,7 @@ def check(loss_and_grads, params, X, y, loss=None, **kw):
             return loss_and_grads(p, X_, y_)[0]
     W, b = params
     _, g = loss_and_grads(params, X, y)
-    opts = dict(threshold=1e-7, n_directions=5, **kw)
+    opts = dict(threshold=GRADCHECK_BAR["threshold"], n_directions=5, **kw)
     return (ns.gradcheck(lambda W_: loss(ns.Params(W_, b), X, y), W, g.W, name="W",
                          max_full=0, n_samples=100, **opts),
             ns.gradcheck(lambda b_: loss(ns.Params(W, b_), X, y), b, g.b, name="b", **opts))
@@ -39,7 +40,8 @@ def test_hand_derived_gradients_pass_at_1e_7_on_mnist(batch):
     p, X, y = batch
     rW, rb = check(ns.loss_and_grads, p, X, y, loss=reference_loss)
     assert rW.passed and rb.passed, f"{rW}\n{rb}"
-    assert rW.max_rel_error <= 1e-7 and rb.max_rel_error <= 1e-7
+    bar = GRADCHECK_BAR["threshold"]
+    assert rW.max_rel_error <= bar and rb.max_rel_error <= bar
 
 
 @pytest.mark.parametrize("name", list(MISTAKES))
@@ -49,7 +51,7 @@ def test_each_deliberate_mistake_is_flagged(batch, name):
         p = ns.Params(p.W, p.b + SHIFT)  # the same loss (shift invariance); exp overflows
     rW, rb = check(MISTAKES[name], p, X, y)
     assert not (rW.passed and rb.passed), f"{name} was not flagged:\n{rW}\n{rb}"
-    assert max(rW.max_rel_error, rb.max_rel_error) > 1e-3 or rW.problem or rb.problem
+    assert max(rW.max_rel_error, rb.max_rel_error) > MISTAKE_MIN_ERROR or rW.problem or rb.problem
 
 
 def test_the_naive_softmax_is_right_at_ordinary_logits_and_nan_at_large_ones(batch):

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import statistics
 
-from .. import runrecord, tolerances
+from numpy_softmax.tolerances import COMPARE, COMPARE_NAMES, REASONS, Tolerances
+
+from .. import runrecord
 from ..errors import UsageError
 from ..versions import blas_info, versions
 from . import common
@@ -19,7 +22,7 @@ def register(sub) -> None:
                                    "mean losses, max |W_numpy - W_tf|, both validation "
                                    "accuracies and timings; at the end both test accuracies, "
                                    "the differing test predictions and a verdict against the "
-                                   "tolerances (softmax_parity/tolerances.py). Exit status 1 "
+                                   "tolerances (numpy_softmax/tolerances.py). Exit status 1 "
                                    "when a tolerance is broken.")
     p.add_argument("--tf", choices=["tf-graph", "tf-function"], default="tf-graph",
                    help="the TF backend: tf-graph (the seed's TF1 program via tf.compat.v1, "
@@ -28,7 +31,7 @@ def register(sub) -> None:
     common.add_data_args(p)
     p.add_argument("--tol", metavar="NAME=VALUE", action="append", default=[],
                    help="override one tolerance for this run (repeatable); names: "
-                        + ", ".join(tolerances.NAMES))
+                        + ", ".join(COMPARE_NAMES))
     p.add_argument("--out", metavar="DIR", help="write run.json (config, both histories, "
                    "per-epoch divergence, verdict, versions), params-numpy.npz and "
                    "params-<tf>.npz here")
@@ -51,6 +54,29 @@ def parse_tols(items) -> dict[str, str]:
             raise UsageError(f"--tol {item}: expected NAME=VALUE, e.g. --tol W_rel=1e-6")
         out[name.strip()] = value.strip()
     return out
+
+
+def tolerances_for(dtype: str, overrides: dict[str, str] | None = None) -> Tolerances:
+    """The compare tolerances of `dtype`, with NAME=VALUE overrides (strings, from --tol)."""
+    changes = {}
+    for name, text in (overrides or {}).items():
+        if name not in COMPARE_NAMES:
+            raise UsageError(f"unknown tolerance {name!r}; choose one of "
+                             f"{', '.join(COMPARE_NAMES)}")
+        try:
+            value = int(text) if name == "test_predictions" else float(text)
+        except ValueError:
+            raise UsageError(f"tolerance {name} needs a number, got {text!r}") from None
+        if not value >= 0:
+            raise UsageError(f"tolerance {name} must be >= 0, got {text!r}")
+        changes[name] = value
+    return dataclasses.replace(COMPARE[dtype], **changes)
+
+
+def tolerances_record(tol: Tolerances, dtype: str) -> dict:
+    """name -> {"limit", "reason"}, for the run record."""
+    return {name: {"limit": getattr(tol, name), "reason": REASONS[dtype][name]}
+            for name in COMPARE_NAMES}
 
 
 def _table(tf_name: str):
@@ -103,7 +129,7 @@ def compare_record(*, config, data, result, tf_name, tol, checks, created, blas)
         "final": {"numpy": final("numpy"), tf_name: final(tf_name),
                   "differing_test_predictions": result.differing(tf_name),
                   "test_images": len(data.test)},
-        "tolerances": tolerances.as_dict(tol, config.dtype),
+        "tolerances": tolerances_record(tol, config.dtype),
         "verdict": {"passed": all(c.ok for c in checks),
                     "checks": [vars(c) for c in checks]},
         "timing": {"total_seconds": result.total_seconds},
@@ -116,7 +142,7 @@ def run(args) -> int:
     config = common.config_from_args(args)
     if args.blas_threads < 0:
         raise UsageError(f"--blas-threads must be >= 0, got {args.blas_threads}")
-    tol = tolerances.for_dtype(config.dtype, parse_tols(args.tol))
+    tol = tolerances_for(config.dtype, parse_tols(args.tol))
     out = common.check_out_dir(args.out) if args.out else None
     if args.logdir is not None:
         common.check_out_dir(args.logdir, "--logdir")
@@ -155,7 +181,7 @@ def run(args) -> int:
     print(f"test accuracy (all {len(data.test)} test images): numpy {acc_np:.4f}, "
           f"{tf_name} {acc_tf:.4f}; differing predictions: {result.differing(tf_name)}")
     common.say(args, f"verdict against the {config.dtype} tolerances "
-                     "(softmax_parity/tolerances.py):")
+                     "(numpy_softmax/tolerances.py):")
     for c in checks:
         value = f"{c.value:d}" if isinstance(c.value, int) else f"{c.value:.2e}"
         limit = f"{c.limit:d}" if isinstance(c.limit, int) else f"{c.limit:.0e}"
