@@ -2,7 +2,7 @@
 
 CI does not install them (about 1 GB), so these tests run the code paths every machine takes:
 a peer that does not import is recorded as skipped with the reason and never fails the bench,
-and the peer contenders are registered (CLI, make_contender, the epochs section, the targets).
+and the peer contenders are registered (CLI, make_contender, the epochs section, the leads).
 The libraries are made to look missing by putting None in sys.modules, which is how Python
 fails an `import` of a module that cannot be found. Running the real peers is done by hand
 (docs/benchmarks.md, "Peers: JAX and PyTorch"); nothing here is timed.
@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from numpy_softmax import ReferenceStepper, loop
-from softmax_parity import bench, bench_peers
+from softmax_parity import bench
+from softmax_parity.bench import peers
 from softmax_parity.cli import build_parser, main
 
 PEERS = ("jax-jit-step", "jax-jit-epoch", "torch-step")
@@ -40,7 +41,7 @@ def epochs_only(contenders):
 
 
 def test_the_peer_contenders_are_the_three_written_and_the_cli_offers_them_by_default():
-    assert bench_peers.CONTENDERS == PEERS
+    assert peers.CONTENDERS == PEERS
     assert bench.ALL_CONTENDERS == bench.CONTENDERS + PEERS
     assert not set(PEERS) & set(bench.CONTENDERS)  # BenchConfig's default stays NumPy and TF
     args = build_parser().parse_args(["bench"])
@@ -62,14 +63,14 @@ def test_a_missing_peer_is_recorded_as_skipped_with_the_reason(no_peers, tiny):
 
 
 def test_a_peer_that_fails_to_import_for_another_reason_is_skipped_too(monkeypatch, tiny):
-    real = bench_peers._import
+    real = peers._import
 
     def broken(name):
         if name == "torch":
             raise OSError("libtorch_cpu.so: cannot open shared object file")
         return real(name)
 
-    monkeypatch.setattr(bench_peers, "_import", broken)
+    monkeypatch.setattr(peers, "_import", broken)
     r = bench.run(*tiny, epochs_only(("numpy-ref", "torch-step")), say=lambda *m: None)
     assert list(r["sections"]["epochs"]["contenders"]) == ["numpy-ref"]
     assert r["skipped_contenders"] == {
@@ -116,11 +117,11 @@ class FakePeer:
         pass
 
 
-def test_peer_contenders_go_through_bench_peers_make_and_count_in_the_targets(monkeypatch,
+def test_peer_contenders_go_through_peers_make_and_count_in_the_leads(monkeypatch,
                                                                               tiny):
-    monkeypatch.setattr(bench_peers, "unavailable", lambda lib: None)  # as if installed
-    monkeypatch.setattr(bench_peers, "make", FakePeer)
-    monkeypatch.setattr(bench_peers, "status", lambda contenders: {"jax": "fake", "torch": "x"})
+    monkeypatch.setattr(peers, "unavailable", lambda lib: None)  # as if installed
+    monkeypatch.setattr(peers, "make", FakePeer)
+    monkeypatch.setattr(peers, "status", lambda contenders: {"jax": "fake", "torch": "x"})
     FakePeer.made = []
     bc = dataclasses.replace(epochs_only(("numpy-fast-u8", "jax-jit-step", "jax-jit-epoch",
                                         "torch-step")), blas_threads=1)
@@ -141,18 +142,18 @@ def test_peer_contenders_go_through_bench_peers_make_and_count_in_the_targets(mo
         c[t["fastest_jax"]]["median_s"] / c["numpy-fast-u8"]["median_s"])
 
 
-def test_peer_targets_are_empty_without_a_jax_result():
+def test_peer_leads_are_empty_without_a_jax_result():
     me = {"median_s": 0.07}
-    assert bench_peers.targets({"numpy-fast-u8": me, "torch-step": {"median_s": 0.2}}, me) == {}
+    assert peers.leads({"numpy-fast-u8": me, "torch-step": {"median_s": 0.2}}, me) == {}
 
 
 def test_a_peer_not_asked_for_is_not_imported(monkeypatch):
     imported = []
-    monkeypatch.setattr(bench_peers, "_import", lambda name: imported.append(name))
-    bench_peers.status(("numpy-ref",))
+    monkeypatch.setattr(peers, "_import", lambda name: imported.append(name))
+    peers.status(("numpy-ref",))
     assert imported == []
 
 
 def test_status_says_not_installed_for_a_library_that_is_absent(no_peers):
-    assert bench_peers.status(()) == {"jax": "skipped: not installed",
+    assert peers.status(()) == {"jax": "skipped: not installed",
                                       "torch": "skipped: not installed"}

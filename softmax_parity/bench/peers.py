@@ -258,9 +258,10 @@ def make(name: str, X: np.ndarray, y: np.ndarray, config, params: Params, *, thr
     raise KeyError(name)
 
 
-def targets(out: dict, me: dict) -> dict:
-    """Issue 5's goal against JAX: the numpy backend's epoch (`me`) faster than JAX's jit,
-    when a JAX contender ran; {} otherwise."""
+def leads(out: dict, me: dict) -> dict:
+    """The numpy backend's epoch (`me`) against the fastest JAX contender in `out` (the epochs
+    section's contenders): which one, whether `me` is faster, and by how much; {} when no JAX
+    contender ran."""
     jx = {n: v for n, v in out.items() if n in JAX}
     if not jx:
         return {}
