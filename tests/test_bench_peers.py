@@ -7,6 +7,7 @@ The libraries are made to look missing by putting None in sys.modules, which is 
 fails an `import` of a module that cannot be found. Running the real peers is done by hand
 (docs/benchmarks.md, "Peers: JAX and PyTorch"); nothing here is timed.
 """
+import contextlib
 import dataclasses
 import json
 import sys
@@ -102,33 +103,38 @@ def test_the_bench_command_runs_with_missing_peers_and_records_why(no_peers, tmp
     assert "jax: skipped: not installed" in out and "torch: skipped: not installed" in out
 
 
-class FakePeer:
-    """A stand-in for a peer contender: the reference stepper (so its loss is right)."""
-    made = []
+class FakeStepper(ReferenceStepper):
+    """A stand-in for a peer's stepper: the reference stepper (so its loss is right), with a
+    thread limit as TorchStepper has; it records how it was made and limited."""
+    made, limits = [], []
 
-    def __init__(self, name, X, y, config, params, *, threads=None, shared):
-        self.stepper = ReferenceStepper(X, y, config, params)
-        FakePeer.made.append((name, X.dtype, threads, shared))
+    def __init__(self, name, X, y, config, params, shared):
+        super().__init__(X, y, config, params)
+        FakeStepper.made.append((name, X.dtype, shared))
 
-    def epoch(self, order, epoch):
-        return loop.sgd_steps(self.stepper, order, epoch=epoch)[0]
+    @contextlib.contextmanager
+    def threads(self, n):
+        FakeStepper.limits.append(n)
+        yield
 
-    def close(self):
-        pass
 
-
-def test_peer_contenders_go_through_peers_make_and_count_in_the_leads(monkeypatch,
-                                                                              tiny):
+def test_peer_contenders_are_steppers_made_by_peers_and_count_in_the_leads(monkeypatch, tiny):
     monkeypatch.setattr(peers, "unavailable", lambda lib: None)  # as if installed
-    monkeypatch.setattr(peers, "make", FakePeer)
+    monkeypatch.setattr(peers, "make_stepper", FakeStepper)
     monkeypatch.setattr(peers, "status", lambda contenders: {"jax": "fake", "torch": "x"})
-    FakePeer.made = []
+    sgd_steps_calls = []
+    real = loop.sgd_steps
+    monkeypatch.setattr(loop, "sgd_steps", lambda stepper, order, **kw: (
+        sgd_steps_calls.append(type(stepper)) or real(stepper, order, **kw)))
+    FakeStepper.made, FakeStepper.limits = [], []
     bc = dataclasses.replace(epochs_only(("numpy-fast-u8", "jax-jit-step", "jax-jit-epoch",
                                         "torch-step")), blas_threads=1)
     r = bench.run(*tiny, bc, say=lambda *m: None)
-    assert [m[0] for m in FakePeer.made] == ["jax-jit-step", "jax-jit-epoch", "torch-step"]
-    assert all(m[1] == np.float32 and m[2] == 1 for m in FakePeer.made)  # float32 rows, threads
-    assert FakePeer.made[0][3] is FakePeer.made[1][3]  # one shared store: one device copy
+    assert [m[0] for m in FakeStepper.made] == ["jax-jit-step", "jax-jit-epoch", "torch-step"]
+    assert all(m[1] == np.float32 for m in FakeStepper.made)  # the float32 rows
+    assert FakeStepper.made[0][2] is FakeStepper.made[1][2]  # one shared store: one device copy
+    assert FakeStepper.limits == [1, 1]  # torch-step only, at the bench's BLAS threads
+    assert sgd_steps_calls.count(FakeStepper) == 3 * 2  # 3 peers x 2 rounds, through the loop
     e = r["sections"]["epochs"]
     assert list(e["contenders"]) == ["numpy-fast-u8", "jax-jit-step", "jax-jit-epoch",
                                      "torch-step"]
@@ -140,6 +146,13 @@ def test_peer_contenders_go_through_peers_make_and_count_in_the_leads(monkeypatc
                                         < c[t["fastest_jax"]]["median_s"])
     assert t["speedup_vs_fastest_jax"] == pytest.approx(
         c[t["fastest_jax"]]["median_s"] / c["numpy-fast-u8"]["median_s"])
+
+
+def test_the_peer_steppers_have_the_loops_interface():
+    for cls in (peers.JaxStepper, peers.JaxEpochStepper, peers.TorchStepper):
+        assert all(callable(getattr(cls, m, None)) for m in ("step", "params", "logits")), cls
+    assert hasattr(peers.JaxEpochStepper, "steps")  # the whole epoch in one jitted call
+    assert not hasattr(peers.JaxStepper, "steps") and not hasattr(peers.TorchStepper, "steps")
 
 
 def test_peer_leads_are_empty_without_a_jax_result():

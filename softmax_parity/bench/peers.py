@@ -1,4 +1,5 @@
-"""The optional peers of `softmax-parity bench`: JAX and PyTorch doing the same SGD.
+"""The optional peers of `softmax-parity bench`: JAX and PyTorch doing the same SGD, as
+steppers of the one loop (numpy_softmax.loop), timed through loop.sgd_steps like every contender.
 
 Dimensions: N training rows, D = 784 features, C = 10 classes, B batch size, S steps per epoch.
 
@@ -13,24 +14,23 @@ and per step
     L = mean_n(logsumexp(Z_n) - Z_n[y_n])            ()    the library's own log-softmax
     dW, db = autodiff of L                           (D, C), (C,)
     W -= lr * dW;  b -= lr * db                      plain SGD
-returning the epoch's step losses (the loss before each update), so its final loss is checked
-against NumPy's like everyone else's.
+returning the loss before each update, so its final loss is checked against NumPy's like
+everyone else's.
 
-    jax-jit-step     jax.jit of one SGD step (value_and_grad); the rows stay on the device and
-                     the step gathers its batch by index; one call per step, losses read once
-                     per epoch (JAX dispatches asynchronously; the epoch waits for W and b)
-    jax-jit-epoch    the whole epoch in one jax.jit: jax.lax.scan of that step over the (S, B)
-                     batch indices
-    torch-step       a per-step loop of torch ops: index_select into a reused buffer, addmm,
-                     F.cross_entropy, backward(), W.sub_(lr * W.grad) under no_grad;
-                     torch.set_num_threads(the bench's BLAS threads) while it runs
+    jax-jit-step     JaxStepper: jax.jit of one SGD step (value_and_grad); the rows stay on the
+                     device and the step gathers its batch by index; one call per step
+    jax-jit-epoch    JaxEpochStepper: steps(batches) runs the whole epoch in one jax.jit, a
+                     jax.lax.scan of that step over the (S, B) batch indices
+    torch-step       TorchStepper: a per-step loop of torch ops: index_select into a reused
+                     buffer, addmm, F.cross_entropy, backward(), W.sub_(lr * W.grad) under
+                     no_grad; torch.set_num_threads(the bench's BLAS threads) around its steps
 JAX on CPU runs XLA with its own thread pool (one thread per core); it cannot be resized once
 the backend is up, so the record says so rather than pretending it matches the BLAS setting.
+The steppers are in softmax_parity.bench.peer_steppers.
 torch.compile is not a contender: see `TORCH_COMPILE` below.
 """
 from __future__ import annotations
 
-import contextlib
 import importlib
 import importlib.metadata
 import importlib.util
@@ -39,7 +39,8 @@ import os
 import numpy as np
 
 from numpy_softmax import Params
-from numpy_softmax.loop import steps_per_epoch
+
+from .peer_steppers import JaxEpochStepper, JaxStepper, TorchStepper
 
 JAX = ("jax-jit-step", "jax-jit-epoch")
 TORCH = ("torch-step",)
@@ -47,10 +48,10 @@ CONTENDERS = JAX + TORCH
 LIBRARY = {**{n: "jax" for n in JAX}, **{n: "torch" for n in TORCH}}  # contender -> import
 DISTRIBUTIONS = {"jax": ("jax", "jaxlib"), "torch": ("torch",)}  # what the record names
 
-# Why torch.compile is not a contender (tried by hand: torch 2.13.0+cpu, g++ present, offline):
-TORCH_COMPILE = ("torch.compile not measured: it works offline, but Inductor took 19 s to "
-                 "compile the loss (forward and backward) and the compiled step then ran "
-                 "266 ms/epoch against eager's 230 (B = 128, 1 thread)")
+# Why torch.compile is not a contender (tried by hand; the figures are in docs/benchmarks.md):
+TORCH_COMPILE = ("torch.compile not measured: Inductor's compile of the loss (forward and "
+                 "backward) would dominate a bench run, and the compiled step was no "
+                 "faster than eager")
 
 
 def _import(name: str):
@@ -120,142 +121,28 @@ def skipped(contenders) -> dict:
     return out
 
 
-def _batches(order: np.ndarray, config) -> np.ndarray:
-    """The epoch's full batches as rows of indices (S, B), as every contender takes them."""
-    B = config.batch_size
-    S = steps_per_epoch(order.shape[0], config)
-    return np.ascontiguousarray(order[:S * B].reshape(S, B))
-
-
-# --- JAX -----------------------------------------------------------------------------------
-
-def _jax_functions(lr: float):
-    """(step, epoch), both jitted, for learning rate lr (a Python float: a weak-typed
-    constant, so float32 parameters stay float32)."""
-    import jax
-    import jax.numpy as jnp
-
-    def loss_fn(W, b, Xb, yb):
-        Z = Xb @ W + b  # (B, C)
-        logp = jax.nn.log_softmax(Z, axis=1)  # (B, C) shifted by the row max: exp cannot overflow
-        return -jnp.mean(jnp.take_along_axis(logp, yb[:, None], axis=1))  # () mean over B
-
-    grad = jax.value_and_grad(loss_fn, argnums=(0, 1))
-
-    def step(W, b, X, y, idx):
-        Xb, yb = X[idx], y[idx]  # (B, D), (B,) gathered on the device
-        loss, (dW, db) = grad(W, b, Xb, yb)  # (), (D, C), (C,)
-        return W - lr * dW, b - lr * db, loss  # the loss before this step's update
-
-    def epoch(W, b, X, y, batches):
-        def body(carry, idx):
-            W, b, loss = step(*carry, X, y, idx)
-            return (W, b), loss
-        (W, b), losses = jax.lax.scan(body, (W, b), batches)  # S steps, (S,) losses
-        return W, b, losses
-
-    return jax.jit(step), jax.jit(epoch)
-
-
-class JaxContender:
-    """jax-jit-step (one jitted call per step) or jax-jit-epoch (one per epoch, lax.scan).
-    X (N, D) float32 and y (N,) int32 live on the CPU device, shared by both contenders."""
-
-    def __init__(self, name: str, X: np.ndarray, y: np.ndarray, config, params: Params,
+def make_stepper(name: str, X: np.ndarray, y: np.ndarray, config, params: Params,
                  shared: dict):
-        import jax
-        self.jax, self.name, self.config = jax, name, config
-        if "jax" not in shared:
-            shared["jax"] = (jax.device_put(X), jax.device_put(y.astype(np.int32)))
-        self.X, self.y = shared["jax"]
-        self.W, self.b = jax.device_put(params.W), jax.device_put(params.b)  # (D, C), (C,)
-        self._step, self._epoch = _jax_functions(config.lr)
-
-    def epoch(self, order: np.ndarray, epoch: int) -> list:
-        batches = self.jax.device_put(_batches(order, self.config).astype(np.int32))  # (S, B)
-        if self.name == "jax-jit-epoch":
-            self.W, self.b, losses = self._epoch(self.W, self.b, self.X, self.y, batches)
-        else:
-            out = []
-            for s in range(batches.shape[0]):
-                self.W, self.b, loss = self._step(self.W, self.b, self.X, self.y, batches[s])
-                out.append(loss)
-            losses = self.jax.numpy.stack(out)  # (S,)
-        self.jax.block_until_ready((self.W, self.b))  # all the epoch's work is done
-        return np.asarray(losses, dtype=np.float64).tolist()
-
-    def params(self) -> Params:
-        return Params(np.asarray(self.W), np.asarray(self.b))
-
-    def close(self) -> None:
-        pass
-
-
-# --- PyTorch -------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def _torch_threads(torch, n: int | None):
-    """torch's intra-op threads = n inside the block (None: leave as is)."""
-    if n is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-class TorchContender:
-    """torch-step: eager PyTorch, one autograd step per batch; X (N, D) is the NumPy array
-    itself (torch.from_numpy shares the memory), each batch gathered into one reused buffer."""
-
-    def __init__(self, X: np.ndarray, y: np.ndarray, config, params: Params, threads=None):
-        import torch
-        import torch.nn.functional as F
-        self.torch, self.F, self.config, self.threads = torch, F, config, threads
-        self.X = torch.from_numpy(X)  # (N, D) float32, no copy
-        self.y = torch.from_numpy(np.asarray(y, dtype=np.int64))  # (N,)
-        self.W = torch.tensor(params.W, requires_grad=True)  # (D, C) a copy
-        self.b = torch.tensor(params.b, requires_grad=True)  # (C,)
-        B = config.batch_size
-        self.Xb = torch.empty((B, X.shape[1]), dtype=self.X.dtype)  # (B, D) reused
-        self.yb = torch.empty(B, dtype=torch.int64)  # (B,)
-
-    def epoch(self, order: np.ndarray, epoch: int) -> list:
-        torch, F, W, b, lr = self.torch, self.F, self.W, self.b, self.config.lr
-        batches = torch.from_numpy(_batches(order, self.config))  # (S, B)
-        losses = []
-        with _torch_threads(torch, self.threads):
-            for idx in batches:
-                torch.index_select(self.X, 0, idx, out=self.Xb)  # (B, D)
-                torch.index_select(self.y, 0, idx, out=self.yb)  # (B,)
-                loss = F.cross_entropy(torch.addmm(b, self.Xb, W), self.yb)  # mean over B
-                W.grad = b.grad = None
-                loss.backward()
-                with torch.no_grad():
-                    W.sub_(lr * W.grad)  # W - lr * dW
-                    b.sub_(lr * b.grad)
-                losses.append(loss.detach())
-            return torch.stack(losses).tolist()
-
-    def params(self) -> Params:
-        return Params(self.W.detach().numpy().copy(), self.b.detach().numpy().copy())
-
-    def close(self) -> None:
-        pass
+    """The stepper of peer contender `name` over float32 rows X (N, D) and ids y (N,), from
+    params. `shared` holds data the contenders of one library share (one device copy for JAX)."""
+    if name == "jax-jit-step":
+        return JaxStepper(X, y, config, params, shared)
+    if name == "jax-jit-epoch":
+        return JaxEpochStepper(X, y, config, params, shared)
+    if name == "torch-step":
+        return TorchStepper(X, y, config, params)
+    raise KeyError(name)
 
 
 def make(name: str, X: np.ndarray, y: np.ndarray, config, params: Params, *, threads=None,
          shared: dict):
-    """The peer contender `name` over float32 rows X (N, D) and ids y (N,), from params.
-    `shared` holds data the contenders of one library share (one device copy for JAX)."""
-    if name in JAX:
-        return JaxContender(name, X, y, config, params, shared)
+    """The peer contender `name`: its stepper under its thread limit (torch's threads =
+    `threads`; XLA keeps its own thread pool)."""
+    from .contenders import Contender
+    stepper = make_stepper(name, X, y, config, params, shared)
     if name in TORCH:
-        return TorchContender(X, y, config, params, threads)
-    raise KeyError(name)
+        return Contender(stepper, threads, limit=stepper.threads)
+    return Contender(stepper)
 
 
 def leads(out: dict, me: dict) -> dict:
