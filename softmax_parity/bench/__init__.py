@@ -24,7 +24,8 @@ from .config import (ALL_CONTENDERS, CONTENDERS, LOSS_RTOL, NUMPY, PEERS, SECTIO
                      BenchConfig)
 from .contenders import Contender, Data, make_contender, tf_available
 from .epochs import bench_epochs, bench_sweep, leads
-from .machine import cpu_model, machine
+from .machine import (NATIVE_BLAS_FLAG, coretype_unset_by_bench, cpu_model, machine,
+                      rerun_with_native_blas)
 from .memory import bench_memory
 from .ops import bench_floor, bench_ops, bench_threads, numpy_op_callables
 from .report import charts, save, table
@@ -36,5 +37,6 @@ __all__ = [
     "NUMPY", "TF", "PEERS", "LOSS_RTOL", "RUNNERS", "Data", "Contender", "make_contender",
     "tf_available", "leads", "bench_epochs", "bench_sweep", "bench_ops", "bench_threads",
     "bench_floor", "bench_memory", "numpy_op_callables", "machine", "cpu_model", "stats",
-    "time_call", "peers",
+    "time_call", "peers", "rerun_with_native_blas", "coretype_unset_by_bench",
+    "NATIVE_BLAS_FLAG",
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 
 from .. import versions
 
@@ -37,3 +38,25 @@ def machine() -> dict:
     except (OSError, ValueError, IndexError):
         pass
     return info
+
+
+NATIVE_BLAS_FLAG = "SOFTMAX_PARITY_BENCH_REEXEC"  # set in the re-run: the CORETYPE it dropped
+
+
+def rerun_with_native_blas(argv: list) -> None:
+    """If OPENBLAS_CORETYPE is set (and this is not that re-run already), replace this process
+    by `python -m softmax_parity ARGV` without it, so that OpenBLAS picks the kernel for this
+    CPU. The dropped value goes to the re-run in NATIVE_BLAS_FLAG: recorded, and it stops a
+    loop. Returns only when there is nothing to do."""
+    if not os.environ.get("OPENBLAS_CORETYPE") or os.environ.get(NATIVE_BLAS_FLAG):
+        return
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    env[NATIVE_BLAS_FLAG] = os.environ["OPENBLAS_CORETYPE"]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, "-m", "softmax_parity", *argv], env)
+
+
+def coretype_unset_by_bench():
+    """The OPENBLAS_CORETYPE that rerun_with_native_blas dropped (None: it did not run)."""
+    return os.environ.get(NATIVE_BLAS_FLAG)

@@ -11,7 +11,7 @@ from . import peers
 from .config import NUMPY, BenchConfig
 from .contenders import Data, tf_available
 from .epochs import bench_epochs, bench_sweep
-from .machine import load_average, machine
+from .machine import coretype_unset_by_bench, load_average, machine
 from .memory import bench_memory
 from .ops import bench_floor, bench_ops, bench_threads
 
@@ -20,11 +20,11 @@ RUNNERS = {"epochs": bench_epochs, "sweep": bench_sweep, "ops": bench_ops,
 
 
 def run(pixels, labels, bc: BenchConfig = BenchConfig(), *, memory_backends=(),
-        data_args=(), say=print) -> dict:
+        data_args=(), command: str | None = None, say=print) -> dict:
     """Run the chosen sections on training rows (uint8 pixels (N, D), ids (N,)); returns
     the full result (also what bench.json holds). A contender that cannot run here (a peer
     that does not import, TF when TensorFlow is absent) is left out; a peer says why in
-    the record's skipped_contenders."""
+    the record's skipped_contenders. `command`: the command line, for the record."""
     config = TrainConfig()
     skipped = peers.skipped(bc.contenders)  # peers that do not import: {name: why}
     contenders = tuple(c for c in bc.contenders if c not in skipped and (
@@ -52,4 +52,7 @@ def run(pixels, labels, bc: BenchConfig = BenchConfig(), *, memory_backends=(),
     result["seconds"] = time.perf_counter() - t0
     result["machine"]["load_average_end"] = load_average()
     result["machine"]["blas_after"] = versions.blas_info()  # the kernel that actually ran
+    if command is not None:
+        result["command"] = command
+        result["machine"]["OPENBLAS_CORETYPE_unset_by_bench"] = coretype_unset_by_bench()
     return result
