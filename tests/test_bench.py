@@ -1,6 +1,7 @@
 """`softmax-parity bench` runs end to end on tiny sizes (a smoke test: nothing here is timed,
 no assertion is about speed), and the numpy backend trains with the fast epoch."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -126,3 +127,17 @@ def test_numpy_backend_trains_with_the_fast_stepper_and_the_references_numbers(m
     assert calls == [128] * 40
     assert [h.loss for h in got.history] == [h.loss for h in ref.history]
     assert np.array_equal(got.params.W, ref.params.W)
+
+
+def test_native_blas_reruns_once_without_openblas_coretype(monkeypatch):
+    calls = []
+    monkeypatch.setattr(os, "execve", lambda exe, argv, env: calls.append((argv, env)))
+    monkeypatch.delenv(bench.NATIVE_BLAS_FLAG, raising=False)
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    bench.rerun_with_native_blas(["bench", "--quick"])
+    (argv, env), = calls
+    assert argv[-3:] == ["softmax_parity", "bench", "--quick"]
+    assert "OPENBLAS_CORETYPE" not in env and env[bench.NATIVE_BLAS_FLAG] == "Haswell"
+    monkeypatch.setenv(bench.NATIVE_BLAS_FLAG, "Haswell")  # the re-run: nothing more to do
+    bench.rerun_with_native_blas(["bench"])
+    assert len(calls) == 1 and bench.coretype_unset_by_bench() == "Haswell"

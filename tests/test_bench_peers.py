@@ -2,11 +2,12 @@
 
 CI does not install them (about 1 GB), so these tests run the code paths every machine takes:
 a peer that does not import is recorded as skipped with the reason and never fails the bench,
-and the peer contenders are registered (CLI, make_contender, the epochs section, the targets).
+and the peer contenders are registered (CLI, make_contender, the epochs section, the leads).
 The libraries are made to look missing by putting None in sys.modules, which is how Python
 fails an `import` of a module that cannot be found. Running the real peers is done by hand
 (docs/benchmarks.md, "Peers: JAX and PyTorch"); nothing here is timed.
 """
+import contextlib
 import dataclasses
 import json
 import sys
@@ -15,7 +16,8 @@ import numpy as np
 import pytest
 
 from numpy_softmax import ReferenceStepper, loop
-from softmax_parity import bench, bench_peers
+from softmax_parity import bench
+from softmax_parity.bench import peers
 from softmax_parity.cli import build_parser, main
 
 PEERS = ("jax-jit-step", "jax-jit-epoch", "torch-step")
@@ -40,7 +42,7 @@ def epochs_only(contenders):
 
 
 def test_the_peer_contenders_are_the_three_written_and_the_cli_offers_them_by_default():
-    assert bench_peers.CONTENDERS == PEERS
+    assert peers.CONTENDERS == PEERS
     assert bench.ALL_CONTENDERS == bench.CONTENDERS + PEERS
     assert not set(PEERS) & set(bench.CONTENDERS)  # BenchConfig's default stays NumPy and TF
     args = build_parser().parse_args(["bench"])
@@ -62,14 +64,14 @@ def test_a_missing_peer_is_recorded_as_skipped_with_the_reason(no_peers, tiny):
 
 
 def test_a_peer_that_fails_to_import_for_another_reason_is_skipped_too(monkeypatch, tiny):
-    real = bench_peers._import
+    real = peers._import
 
     def broken(name):
         if name == "torch":
             raise OSError("libtorch_cpu.so: cannot open shared object file")
         return real(name)
 
-    monkeypatch.setattr(bench_peers, "_import", broken)
+    monkeypatch.setattr(peers, "_import", broken)
     r = bench.run(*tiny, epochs_only(("numpy-ref", "torch-step")), say=lambda *m: None)
     assert list(r["sections"]["epochs"]["contenders"]) == ["numpy-ref"]
     assert r["skipped_contenders"] == {
@@ -101,33 +103,38 @@ def test_the_bench_command_runs_with_missing_peers_and_records_why(no_peers, tmp
     assert "jax: skipped: not installed" in out and "torch: skipped: not installed" in out
 
 
-class FakePeer:
-    """A stand-in for a peer contender: the reference stepper (so its loss is right)."""
-    made = []
+class FakeStepper(ReferenceStepper):
+    """A stand-in for a peer's stepper: the reference stepper (so its loss is right), with a
+    thread limit as TorchStepper has; it records how it was made and limited."""
+    made, limits = [], []
 
-    def __init__(self, name, X, y, config, params, *, threads=None, shared):
-        self.stepper = ReferenceStepper(X, y, config, params)
-        FakePeer.made.append((name, X.dtype, threads, shared))
+    def __init__(self, name, X, y, config, params, shared):
+        super().__init__(X, y, config, params)
+        FakeStepper.made.append((name, X.dtype, shared))
 
-    def epoch(self, order, epoch):
-        return loop.sgd_steps(self.stepper, order, epoch=epoch)[0]
+    @contextlib.contextmanager
+    def threads(self, n):
+        FakeStepper.limits.append(n)
+        yield
 
-    def close(self):
-        pass
 
-
-def test_peer_contenders_go_through_bench_peers_make_and_count_in_the_targets(monkeypatch,
-                                                                              tiny):
-    monkeypatch.setattr(bench_peers, "unavailable", lambda lib: None)  # as if installed
-    monkeypatch.setattr(bench_peers, "make", FakePeer)
-    monkeypatch.setattr(bench_peers, "status", lambda contenders: {"jax": "fake", "torch": "x"})
-    FakePeer.made = []
+def test_peer_contenders_are_steppers_made_by_peers_and_count_in_the_leads(monkeypatch, tiny):
+    monkeypatch.setattr(peers, "unavailable", lambda lib: None)  # as if installed
+    monkeypatch.setattr(peers, "make_stepper", FakeStepper)
+    monkeypatch.setattr(peers, "status", lambda contenders: {"jax": "fake", "torch": "x"})
+    sgd_steps_calls = []
+    real = loop.sgd_steps
+    monkeypatch.setattr(loop, "sgd_steps", lambda stepper, order, **kw: (
+        sgd_steps_calls.append(type(stepper)) or real(stepper, order, **kw)))
+    FakeStepper.made, FakeStepper.limits = [], []
     bc = dataclasses.replace(epochs_only(("numpy-fast-u8", "jax-jit-step", "jax-jit-epoch",
                                         "torch-step")), blas_threads=1)
     r = bench.run(*tiny, bc, say=lambda *m: None)
-    assert [m[0] for m in FakePeer.made] == ["jax-jit-step", "jax-jit-epoch", "torch-step"]
-    assert all(m[1] == np.float32 and m[2] == 1 for m in FakePeer.made)  # float32 rows, threads
-    assert FakePeer.made[0][3] is FakePeer.made[1][3]  # one shared store: one device copy
+    assert [m[0] for m in FakeStepper.made] == ["jax-jit-step", "jax-jit-epoch", "torch-step"]
+    assert all(m[1] == np.float32 for m in FakeStepper.made)  # the float32 rows
+    assert FakeStepper.made[0][2] is FakeStepper.made[1][2]  # one shared store: one device copy
+    assert FakeStepper.limits == [1, 1]  # torch-step only, at the bench's BLAS threads
+    assert sgd_steps_calls.count(FakeStepper) == 3 * 2  # 3 peers x 2 rounds, through the loop
     e = r["sections"]["epochs"]
     assert list(e["contenders"]) == ["numpy-fast-u8", "jax-jit-step", "jax-jit-epoch",
                                      "torch-step"]
@@ -141,18 +148,25 @@ def test_peer_contenders_go_through_bench_peers_make_and_count_in_the_targets(mo
         c[t["fastest_jax"]]["median_s"] / c["numpy-fast-u8"]["median_s"])
 
 
-def test_peer_targets_are_empty_without_a_jax_result():
+def test_the_peer_steppers_have_the_loops_interface():
+    for cls in (peers.JaxStepper, peers.JaxEpochStepper, peers.TorchStepper):
+        assert all(callable(getattr(cls, m, None)) for m in ("step", "params", "logits")), cls
+    assert hasattr(peers.JaxEpochStepper, "steps")  # the whole epoch in one jitted call
+    assert not hasattr(peers.JaxStepper, "steps") and not hasattr(peers.TorchStepper, "steps")
+
+
+def test_peer_leads_are_empty_without_a_jax_result():
     me = {"median_s": 0.07}
-    assert bench_peers.targets({"numpy-fast-u8": me, "torch-step": {"median_s": 0.2}}, me) == {}
+    assert peers.leads({"numpy-fast-u8": me, "torch-step": {"median_s": 0.2}}, me) == {}
 
 
 def test_a_peer_not_asked_for_is_not_imported(monkeypatch):
     imported = []
-    monkeypatch.setattr(bench_peers, "_import", lambda name: imported.append(name))
-    bench_peers.status(("numpy-ref",))
+    monkeypatch.setattr(peers, "_import", lambda name: imported.append(name))
+    peers.status(("numpy-ref",))
     assert imported == []
 
 
 def test_status_says_not_installed_for_a_library_that_is_absent(no_peers):
-    assert bench_peers.status(()) == {"jax": "skipped: not installed",
+    assert peers.status(()) == {"jax": "skipped: not installed",
                                       "torch": "skipped: not installed"}

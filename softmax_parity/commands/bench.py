@@ -1,7 +1,7 @@
-"""softmax-parity bench: CPU speed of every backend side by side (see softmax_parity.bench)."""
+"""softmax-parity bench: CPU speed of every backend side by side. This module parses the
+arguments and prints; the bench itself is softmax_parity.bench."""
 from __future__ import annotations
 
-import os
 import sys
 
 from numpy_softmax import TrainConfig
@@ -9,8 +9,6 @@ from numpy_softmax import TrainConfig
 from .. import bench
 from ..errors import UsageError
 from . import common
-
-_NATIVE_FLAG = "SOFTMAX_PARITY_BENCH_REEXEC"
 
 
 def _csv(choices):
@@ -70,13 +68,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    if args.native_blas and os.environ.get("OPENBLAS_CORETYPE") and \
-            not os.environ.get(_NATIVE_FLAG):
-        env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
-        env[_NATIVE_FLAG] = os.environ["OPENBLAS_CORETYPE"]  # recorded, and stops a loop
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execve(sys.executable, [sys.executable, "-m", "softmax_parity", *sys.argv[1:]], env)
+    if args.native_blas:
+        bench.rerun_with_native_blas(sys.argv[1:])
     for name in ("warmup", "repeats", "train_size", "blas_threads"):
         v = getattr(args, name)
         lowest = 0 if name in ("warmup", "blas_threads") else 1
@@ -103,9 +96,8 @@ def run(args) -> int:
         if v is not None:
             data_args += [flag, v]
     result = bench.run(data.train.pixels, data.train.labels, bc,
-                       memory_backends=_memory_backends(), data_args=data_args, say=say)
-    result["command"] = "softmax-parity " + " ".join(sys.argv[1:])
-    result["machine"]["OPENBLAS_CORETYPE_unset_by_bench"] = os.environ.get(_NATIVE_FLAG)
+                       memory_backends=_memory_backends(), data_args=data_args,
+                       command="softmax-parity " + " ".join(sys.argv[1:]), say=say)
     print(bench.table(result))
     files = bench.save(result, out, with_charts=not args.no_charts)
     say("wrote " + ", ".join(files))
