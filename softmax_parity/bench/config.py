@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from numpy_softmax.tolerances import BENCH_LOSS_RTOL
+
 from . import peers
 
 NUMPY = ("numpy-fast-u8", "numpy-fast-f32", "numpy-ref")
@@ -12,8 +14,7 @@ CONTENDERS = NUMPY + TF
 ALL_CONTENDERS = CONTENDERS + peers.CONTENDERS  # the CLI's default: peers when installed
 SECTIONS = ("epochs", "sweep", "ops", "threads", "floor", "memory")
 PEERS = tuple(peers.DISTRIBUTIONS)  # optional libraries; skipped when absent
-# moves to numpy_softmax.tolerances.BENCH_LOSS_RTOL
-LOSS_RTOL = 1e-5  # final losses must agree this closely (float32 rounding differs, the math not)
+LOSS_RTOL = BENCH_LOSS_RTOL  # final losses must agree this closely (numpy_softmax.tolerances)
 
 
 @dataclass(frozen=True)
