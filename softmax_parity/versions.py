@@ -8,16 +8,17 @@ import sys
 
 def versions(extra=("tensorflow", "tensorboard", "matplotlib", "threadpoolctl")) -> dict:
     out = {"python": sys.version.split()[0], "platform": platform.platform(),
-           "machine": platform.machine(), "softmax-parity": _v("softmax-parity"),
-           "numpy": _v("numpy")}
+           "machine": platform.machine(), "softmax-parity": version("softmax-parity"),
+           "numpy": version("numpy")}
     for name in extra:
-        v = _v(name)
+        v = version(name)
         if v is not None:
             out[name] = v
     return out
 
 
-def _v(name: str):
+def version(name: str) -> str | None:
+    """The installed version of distribution `name`, or None if it is not installed."""
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:

@@ -11,7 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("numpy_softmax", "tf_softmax", "softmax_parity", "parity_tests", "tests")

@@ -32,7 +32,6 @@ torch.compile is not a contender: see `TORCH_COMPILE` below.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import importlib.util
 import os
 
@@ -40,6 +39,7 @@ import numpy as np
 
 from numpy_softmax import Params
 
+from ..versions import version
 from .peer_steppers import JaxEpochStepper, JaxStepper, TorchStepper
 
 JAX = ("jax-jit-step", "jax-jit-epoch")
@@ -70,13 +70,6 @@ def unavailable(library: str) -> str | None:
     return None
 
 
-def _version(dist: str):
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
 def status(contenders) -> dict:
     """{library: one line} for the record and the table: what ran, or why not. A library none
     of whose contenders was asked for is not imported (only looked up)."""
@@ -94,7 +87,7 @@ def status(contenders) -> dict:
         if why is not None:
             out[lib] = why
             continue
-        ver = ", ".join(f"{d} {_version(d)}" for d in dists if _version(d))
+        ver = ", ".join(f"{d} {version(d)}" for d in dists if version(d))
         out[lib] = (f"{ver}: {', '.join(mine)} ({threads_note(lib)})" if mine
                     else f"{ver}: installed, not asked for (contenders "
                          f"{', '.join(c for c in CONTENDERS if LIBRARY[c] == lib)})")
