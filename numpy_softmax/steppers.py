@@ -29,7 +29,7 @@ from typing import Callable
 import numpy as np
 
 from . import kernels, loop
-from .data import ScaledRows
+from .data import ScaledRows, source_rows
 from .errors import InputError
 from .model import Params
 from .sgd import sgd_step
@@ -161,7 +161,8 @@ def train(X, y, config: loop.TrainConfig = loop.TrainConfig(), *, params: Params
 
     Each step: Xb, yb = the next batch (B, D), (B,); loss, grads = loss_and_grads(params, Xb,
     yb); params = params - lr * grads. Shapes: X (N, D) (or a ScaledRows of uint8 pixels),
-    y (N,) int labels in [0, C). params defaults to init_params(D, n_classes,
+    y (N,) int labels in [0, C). The loader's own images (Split.images) are read from their
+    uint8 pixels (data.source_rows): the same numbers, a quarter of the bytes per batch. params defaults to init_params(D, n_classes,
     seed=config.seed, stddev=config.init_stddev).
     stepper="fast" (the default) and "reference" (the readable step) give bit-identical
     results; both run with BLAS on one thread (the thread count changes the GEMMs' rounding,
@@ -173,6 +174,7 @@ def train(X, y, config: loop.TrainConfig = loop.TrainConfig(), *, params: Params
     """
     if stepper not in STEPPERS:
         raise InputError(f"stepper must be one of {', '.join(STEPPERS)}, got {stepper!r}")
+    X = source_rows(X) or X  # the loader's images: train from their pixels
     X, y, params, X_val, y_val = loop.prepare(X, y, config, params, X_val, y_val, n_classes)
     with blas_threads(1):
         return loop.run(STEPPERS[stepper](X, y, config, params), X_val=X_val, y_val=y_val,

@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_limits
 
 import numpy_softmax as ns
 from numpy_softmax import FastStepper, ReferenceStepper, loop
-from numpy_softmax.data import ScaledRows
+from numpy_softmax.data import ScaledRows, source_rows
 from numpy_softmax.loop import Position, prepare
 
 
@@ -204,3 +204,33 @@ def test_training_on_pixels_never_holds_a_float_copy_of_the_training_set(mnist):
     finally:
         tracemalloc.stop()
     assert peak < float_copy / 10, f"peak {peak / 1e6:.1f} MB"
+
+
+def test_the_loaders_images_are_read_only_and_remember_their_pixels(mnist):
+    images = mnist.train.images
+    assert not images.flags.writeable
+    with pytest.raises(ValueError):
+        images[0, 0] = 1.0  # the promise images == pixels * float32(1/255) cannot be broken
+    rows = source_rows(images)
+    assert rows is not None and rows.data is mnist.train.pixels
+    assert np.array_equal(rows[np.arange(5)], images[:5])
+    for other in (images[:100], images.copy(), np.array(images), images.T, images[::2]):
+        assert source_rows(other) is None
+
+
+def test_train_reads_the_loaders_images_from_their_pixels_with_the_same_numbers(mnist,
+                                                                             monkeypatch):
+    kinds = []
+    real = FastStepper.__init__
+
+    def spy(self, X, *a, **k):
+        kinds.append(type(X).__name__)
+        real(self, X, *a, **k)
+
+    monkeypatch.setattr(FastStepper, "__init__", spy)
+    cfg = ns.TrainConfig(epochs=1)
+    from_images = ns.train(mnist.train.images, mnist.train.labels, cfg)
+    from_floats = ns.train(np.array(mnist.train.images), mnist.train.labels, cfg)  # a copy
+    assert kinds == ["ScaledRows", "ndarray"]
+    assert from_images.history[0].loss == from_floats.history[0].loss
+    assert np.array_equal(from_images.params.W, from_floats.params.W)

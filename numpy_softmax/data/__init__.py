@@ -16,12 +16,12 @@ from .mnist import (CACHE_ENV, CLASS_NAMES, CONTENT_SHA256, DATASETS, Dataset, S
                     content_sha256, default_cache_dir, fetch, load_mnist, make_splits)
 from .readers import (IDX_NAMES, check_arrays, npz_bytes, parse_idx, read_idx, read_npz,
                       read_npz_arrays, unpack)
-from .rows import ScaledRows
+from .rows import ScaledRows, source_rows
 
 __all__ = [
     "load_mnist", "fetch", "make_splits", "Dataset", "Split", "content_sha256",
     "default_cache_dir", "CONTENT_SHA256", "CLASS_NAMES", "DATASETS", "CACHE_ENV",
     "IDX_NAMES", "parse_idx", "unpack", "read_idx", "read_npz", "read_npz_arrays",
     "check_arrays", "npz_bytes", "atomic_write", "remove_temps", "sha256_bytes", "sha256_file",
-    "ScaledRows",
+    "ScaledRows", "source_rows",
 ]

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import DataError
 from .files import atomic_write, remove_temps
+from .rows import ScaledRows
 from .readers import (IDX_NAMES, check_arrays, find_idx, npz_bytes, parse_idx, read_idx_set,
                       read_npz, unpack)
 
@@ -56,8 +57,10 @@ class Split:
 
     @functools.cached_property
     def images(self) -> np.ndarray:
-        """(N, 784) float32 in [0, 1]: pixels * float32(1/255), as the TF1 loader computed."""
-        return self.pixels.astype(np.float32) * np.float32(1.0 / 255.0)
+        """(N, 784) float32 in [0, 1]: pixels * float32(1/255), as the TF1 loader computed.
+        Read-only (copy it to change it): train() recognises this array and reads its rows
+        from the uint8 pixels, the same numbers at a quarter of the memory traffic."""
+        return ScaledRows(self.pixels, 1.0 / 255.0).array()
 
     def __len__(self) -> int:
         return self.labels.shape[0]

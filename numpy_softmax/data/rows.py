@@ -59,3 +59,35 @@ class ScaledRows:
     def materialize(self) -> np.ndarray:
         """The whole float array (N, D): the float copy this class exists to avoid."""
         return self[slice(None)]
+
+    def array(self) -> np.ndarray:
+        """The whole float array (N, D), read-only, and remembering where it came from: its
+        .base is a holder of these rows, so source_rows(array) finds them again and train()
+        can gather 1 byte per feature instead of 4 (the same numbers). Read-only because that
+        promise, array == data * scale, must hold for as long as the array lives."""
+        return np.asarray(_Materialized(self))
+
+
+class _Materialized:
+    """Owns a read-only float copy of a ScaledRows and lends it to NumPy (__array_interface__),
+    so that the array's .base says which rows it holds."""
+
+    def __init__(self, rows: ScaledRows):
+        self.rows = rows
+        self.floats = rows.materialize()  # (N, D)
+        self.floats.flags.writeable = False
+        self.__array_interface__ = self.floats.__array_interface__
+
+
+def source_rows(X) -> ScaledRows | None:
+    """The ScaledRows a float array was made from by ScaledRows.array(), if X is that whole,
+    unchanged array (read-only, so it still equals data * scale); None for any other array,
+    including a slice or a copy of one."""
+    holder = getattr(X, "base", None)
+    if not isinstance(holder, _Materialized):
+        return None
+    f = holder.floats
+    same = (isinstance(X, np.ndarray) and X.shape == f.shape and X.dtype == f.dtype
+            and X.strides == f.strides and not X.flags.writeable
+            and X.__array_interface__["data"][0] == f.__array_interface__["data"][0])
+    return holder.rows if same else None
