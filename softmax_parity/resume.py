@@ -17,8 +17,7 @@ import threading
 
 from numpy_softmax import Position, TrainConfig
 
-from . import checkpoint
-from .commands import common
+from . import checkpoint, output
 from .errors import UsageError
 
 
@@ -75,7 +74,7 @@ class Checkpoints:
             raise UsageError(f"the checkpoint in {self.dir} was trained on other data (content "
                              f"SHA-256 {ck.data_sha256[:16]}..., this is {self.data_sha[:16]}...)"
                              "; pass the same --dataset/--data-dir")
-        common.say(self.args, f"resuming from {ck.path}: epoch {ck.position.epoch}, step "
+        output.say(self.args, f"resuming from {ck.path}: epoch {ck.position.epoch}, step "
                               f"{ck.position.step} (up to --epochs {self.config.epochs})")
 
     def train_kwargs(self) -> dict:
@@ -119,7 +118,7 @@ class Checkpoints:
 
 def _check_dir(path) -> None:
     """--checkpoint-dir must be a folder we can write, checked before any training."""
-    common.check_out_dir(path, "--checkpoint-dir")
+    output.check_out_dir(path, "--checkpoint-dir")
 
 
 def _merge_config(given, saved):

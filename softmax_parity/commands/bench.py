@@ -6,7 +6,7 @@ import sys
 
 from numpy_softmax import TrainConfig
 
-from .. import bench
+from .. import bench, output
 from ..errors import UsageError
 from . import common
 
@@ -88,7 +88,7 @@ def run(args) -> int:
     if args.batch_sizes:
         kw["batch_sizes"] = _ints(args.batch_sizes)
     bc = bench.BenchConfig.quick(**kw) if args.quick else bench.BenchConfig(**kw)
-    out = common.check_out_dir(args.out)
+    out = output.check_out_dir(args.out)
     data = common.load_data(args, quiet=args.quiet)
     say = (lambda *m: None) if args.quiet else (lambda *m: print(*m, flush=True))
     data_args = ["--dataset", args.dataset]

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import os
-import sys
 
 from numpy_softmax import TrainConfig
 from numpy_softmax.data import DATASETS, load_mnist
@@ -86,32 +84,3 @@ def load_data(args, quiet: bool = False):
             not os.path.isdir(args.cache_dir):
         raise UsageError(f"--cache-dir {args.cache_dir}: exists and is not a folder")
     return load_mnist(args.dataset, path=args.data_dir, cache_dir=args.cache_dir, quiet=quiet)
-
-
-def check_out_dir(path, flag: str = "--out") -> str:
-    """Make sure an output folder (--out, --logdir) can be written before work goes into it."""
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise UsageError(f"{flag} {path}: exists and is not a folder; give a folder path")
-    try:
-        os.makedirs(path, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"{flag} {path}: cannot create it ({e.strerror})") from None
-    if not os.access(path, os.W_OK):
-        raise UsageError(f"{flag} {path}: not writable; choose another folder")
-    return path
-
-
-def now_iso() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
-def say(args, *msg) -> None:
-    if not getattr(args, "quiet", False):
-        print(*msg, flush=True)
-
-
-def progress(args, desc: str, total: int):
-    """A tqdm bar on stderr (hidden with --quiet or when stderr is not a terminal)."""
-    from tqdm import tqdm
-    return tqdm(total=total, desc=desc, unit="step", leave=False, file=sys.stderr,
-                disable=True if getattr(args, "quiet", False) else None)

@@ -7,7 +7,7 @@ import statistics
 
 from numpy_softmax.tolerances import COMPARE, COMPARE_NAMES, REASONS, Tolerances
 
-from .. import runrecord
+from .. import output, runrecord
 from ..errors import UsageError
 from ..versions import blas_info, versions
 from . import common
@@ -143,20 +143,20 @@ def run(args) -> int:
     if args.blas_threads < 0:
         raise UsageError(f"--blas-threads must be >= 0, got {args.blas_threads}")
     tol = tolerances_for(config.dtype, parse_tols(args.tol))
-    out = common.check_out_dir(args.out) if args.out else None
+    out = output.check_out_dir(args.out) if args.out else None
     if args.logdir is not None:
-        common.check_out_dir(args.logdir, "--logdir")
+        output.check_out_dir(args.logdir, "--logdir")
     from .. import compare  # imports TF on first use: after the arguments are checked
     data = common.load_data(args, quiet=args.quiet)
     tf_name = args.tf
-    common.say(args, f"{data.name}: {len(data.train)} train, {len(data.validation)} validation, "
+    output.say(args, f"{data.name}: {len(data.train)} train, {len(data.validation)} validation, "
                      f"{len(data.test)} test images ({data.source})")
-    common.say(args, f"numpy vs {tf_name}, {config.dtype}, {config.epochs} epochs, batch "
+    output.say(args, f"numpy vs {tf_name}, {config.dtype}, {config.epochs} epochs, batch "
                      f"{config.batch_size}, lr {config.lr:g}, seed {config.seed}: same initial "
                      "parameters, same batch order")
     head, row = _table(tf_name)
-    common.say(args, head)
-    bar = common.progress(args, "epoch 0", 0)
+    output.say(args, head)
+    bar = output.progress(args, "epoch 0", 0)
 
     def on_step(name, epoch, step, n_steps):
         if step == 0:
@@ -166,7 +166,7 @@ def run(args) -> int:
 
     def on_epoch(epoch, recs, divs):
         bar.clear()
-        common.say(args, row(epoch, recs, divs[tf_name]))
+        output.say(args, row(epoch, recs, divs[tf_name]))
 
     try:
         with blas_threads(args.blas_threads):
@@ -177,15 +177,15 @@ def run(args) -> int:
         bar.close()
     checks = compare.verdict(result, tf_name, tol)
     acc_np, acc_tf = result.test_accuracy["numpy"], result.test_accuracy[tf_name]
-    common.say(args, f"total time {result.total_seconds:.1f} s")
+    output.say(args, f"total time {result.total_seconds:.1f} s")
     print(f"test accuracy (all {len(data.test)} test images): numpy {acc_np:.4f}, "
           f"{tf_name} {acc_tf:.4f}; differing predictions: {result.differing(tf_name)}")
-    common.say(args, f"verdict against the {config.dtype} tolerances "
+    output.say(args, f"verdict against the {config.dtype} tolerances "
                      "(numpy_softmax/tolerances.py):")
     for c in checks:
         value = f"{c.value:d}" if isinstance(c.value, int) else f"{c.value:.2e}"
         limit = f"{c.limit:d}" if isinstance(c.limit, int) else f"{c.limit:.0e}"
-        common.say(args, f"  {c.name:<17} {value:>9} <= {limit:<6} {'ok' if c.ok else 'BROKEN'}")
+        output.say(args, f"  {c.name:<17} {value:>9} <= {limit:<6} {'ok' if c.ok else 'BROKEN'}")
     passed = all(c.ok for c in checks)
     broken = [c.name for c in checks if not c.ok]
     print(f"PASS: numpy and {tf_name} agree within the {config.dtype} tolerances" if passed
@@ -193,7 +193,7 @@ def run(args) -> int:
                f"{', '.join(broken)}")
     if out:
         rec = compare_record(config=config, data=data, result=result, tf_name=tf_name, tol=tol,
-                             checks=checks, created=common.now_iso(), blas=blas)
+                             checks=checks, created=output.now_iso(), blas=blas)
         runrecord.write_run(out, rec, {n: result.params[n] for n in ("numpy", tf_name)})
-        common.say(args, f"run record: {out}/run.json")
+        output.say(args, f"run record: {out}/run.json")
     return 0 if passed else 1

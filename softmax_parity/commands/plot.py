@@ -6,7 +6,7 @@ import os
 
 from numpy_softmax.errors import DataError
 
-from .. import backends, plots, runrecord
+from .. import backends, output, plots, runrecord
 from . import common
 
 
@@ -71,11 +71,11 @@ def run_params(run_dir: str, record: dict) -> tuple:
 def _train(args, data):
     config = common.config_from_args(args)
     train_fn = backends.get(args.backend)
-    common.say(args, f"no --run given: training the {args.backend} backend for "
+    output.say(args, f"no --run given: training the {args.backend} backend for "
                      f"{config.epochs} epochs first")
 
     def on_epoch(rec, params):
-        common.say(args, f"Epoch {rec.epoch}  average loss: {rec.loss:3.5f}   validation "
+        output.say(args, f"Epoch {rec.epoch}  average loss: {rec.loss:3.5f}   validation "
                          f"accuracy: {rec.val_accuracy:.4f}")
 
     result = train_fn(data.train.images, data.train.labels, config, X_val=data.validation.images,
@@ -93,7 +93,7 @@ def run(args) -> int:
         histories = record_histories(record)
         name, params = run_params(args.run, record)
         args.dataset = (record.get("data") or {}).get("dataset", args.dataset)
-    out = common.check_out_dir(args.out)
+    out = output.check_out_dir(args.out)
     data = common.load_data(args, quiet=args.quiet)
     if record is None:
         histories, name, params = _train(args, data)
@@ -104,5 +104,5 @@ def run(args) -> int:
         path = os.path.join(out, fname)
         plots.save_png(fig, path)
         print(path)
-    common.say(args, f"(W, confusion and misclassified from the {name} backend's parameters)")
+    output.say(args, f"(W, confusion and misclassified from the {name} backend's parameters)")
     return 0

@@ -8,7 +8,7 @@ import numpy as np
 from numpy_softmax import logits
 from numpy_softmax.data import ScaledRows
 
-from .. import backends, resume, runrecord
+from .. import backends, output, resume, runrecord
 from . import common
 
 
@@ -32,22 +32,22 @@ def register(sub) -> None:
 
 def run(args) -> int:
     config = common.config_from_args(args)
-    out = common.check_out_dir(args.out) if args.out else None
+    out = output.check_out_dir(args.out) if args.out else None
     if args.logdir is not None:
-        common.check_out_dir(args.logdir, "--logdir")
+        output.check_out_dir(args.logdir, "--logdir")
     train_fn = backends.get(args.backend)
     ckpts = resume.Checkpoints(args, config)  # --checkpoint-dir, --resume
     config = ckpts.config  # a resumed run keeps its checkpoint's config
     data = common.load_data(args, quiet=args.quiet)
-    common.say(args, f"{data.name}: {len(data.train)} train, {len(data.validation)} validation, "
+    output.say(args, f"{data.name}: {len(data.train)} train, {len(data.validation)} validation, "
                      f"{len(data.test)} test images ({data.source})")
     ckpts.check_data(data)  # a checkpoint resumes only on the data it was trained on
     stop = resume.StopOnCtrlC()  # Ctrl-C: finish the step, save, exit 130
-    bar = common.progress(args, "epoch 0", 0)
+    bar = output.progress(args, "epoch 0", 0)
     run_dir = tb_writer = None
     if args.logdir is not None:
         from .. import tensorboard
-        run_dir = tensorboard.run_dir(common.check_out_dir(args.logdir, "--logdir"), args.backend)
+        run_dir = tensorboard.run_dir(output.check_out_dir(args.logdir, "--logdir"), args.backend)
         tb_writer = tensorboard.ScalarWriter(run_dir)
 
     def on_step(epoch, step, n_steps):
@@ -62,7 +62,7 @@ def run(args) -> int:
             else ""
         if tb_writer is not None:
             tb_writer.scalars(rec.epoch, tensorboard.epoch_scalars(rec))
-        common.say(args, f"Epoch {rec.epoch}  average loss: {rec.loss:3.5f}{val}"
+        output.say(args, f"Epoch {rec.epoch}  average loss: {rec.loss:3.5f}{val}"
                          f"   ({rec.seconds:.2f} s)")
         ckpts.epoch_done(rec, params)
 
@@ -89,15 +89,15 @@ def run(args) -> int:
     pred = np.argmax(logits(result.params, data.test.images), axis=1)  # (10000,)
     acc = float(np.mean(pred == data.test.labels))
     errors = int(np.sum(pred != data.test.labels))
-    common.say(args, f"Total time: {total:.2f} s")
-    common.say(args, "Optimization done!")
+    output.say(args, f"Total time: {total:.2f} s")
+    output.say(args, "Optimization done!")
     print(f"Test accuracy (all {len(data.test)} test images): {acc:.4f}  "
           f"[{args.backend}, {config.epochs} epochs, final loss "
           f"{result.history[-1].loss if result.history else float('nan'):.5f}]")
     if out:
         rec = runrecord.train_record(backend=args.backend, config=config, data=data,
                                      result=result, test_accuracy=acc, test_errors=errors,
-                                     total_seconds=total, created=common.now_iso())
+                                     total_seconds=total, created=output.now_iso())
         runrecord.write_run(out, rec, {args.backend: result.params})
-        common.say(args, f"run record: {out}/run.json")
+        output.say(args, f"run record: {out}/run.json")
     return 0
