@@ -9,15 +9,17 @@ Dimensions: D features, C classes.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from numpy_softmax import Params, ReferenceStepper, TrainConfig, loop
-from numpy_softmax.tolerances import Tolerances
+from numpy_softmax.tolerances import COMPARE, COMPARE_NAMES, Tolerances
 
 from . import backends, tensorboard
+from .errors import UsageError
 
 TF_BACKENDS = tuple(backends.TF_STEPPERS)
 
@@ -153,3 +155,20 @@ def verdict(result: CompareResult, tf_name: str, tol: Tolerances) -> list[Check]
                ("test_predictions", result.differing(tf_name), tol.test_predictions)]
     # 1e-9 relative slack only so that 2/10000 <= 0.0002 holds despite binary fractions
     return [Check(name, value, limit, value <= limit * (1 + 1e-9)) for name, value, limit in checks]
+
+
+def tolerances(dtype: str, overrides: dict[str, str] | None = None) -> Tolerances:
+    """The compare tolerances of `dtype`, with NAME=VALUE overrides (strings, from --tol)."""
+    changes = {}
+    for name, text in (overrides or {}).items():
+        if name not in COMPARE_NAMES:
+            raise UsageError(f"unknown tolerance {name!r}; choose one of "
+                             f"{', '.join(COMPARE_NAMES)}")
+        try:
+            value = int(text) if name == "test_predictions" else float(text)
+        except ValueError:
+            raise UsageError(f"tolerance {name} needs a number, got {text!r}") from None
+        if not value >= 0:
+            raise UsageError(f"tolerance {name} must be >= 0, got {text!r}")
+        changes[name] = value
+    return dataclasses.replace(COMPARE[dtype], **changes)

@@ -11,6 +11,7 @@ import numpy as np
 
 from numpy_softmax import Params
 from numpy_softmax.errors import DataError
+from numpy_softmax.tolerances import COMPARE_NAMES, REASONS
 
 from .atomic import write_bytes, write_json
 from .versions import blas_info, versions
@@ -83,3 +84,41 @@ def read_run(run_dir) -> dict:
                         "--out DIR`") from None
     except (OSError, json.JSONDecodeError) as e:
         raise DataError(f"{path}: not a readable run record ({e})") from None
+
+
+def compare_record(*, config, data, result, tf_name, tol, checks, created, blas) -> dict:
+    """The JSON run record of one compare, in the style of runrecord.train_record."""
+    def final(name):
+        p = result.predictions[name]
+        return {"train_loss": result.history[name][-1].loss if result.history[name] else None,
+                "val_accuracy": (result.history[name][-1].val_accuracy
+                                 if result.history[name] else None),
+                "test_accuracy": result.test_accuracy[name],
+                "test_errors": int((p != data.test.labels).sum()),
+                "median_epoch_seconds": (statistics.median(r.seconds for r in
+                                                           result.history[name])
+                                         if result.history[name] else None)}
+    return {
+        "kind": "compare",
+        "created": created,
+        "backends": ["numpy", tf_name],
+        "config": config.to_dict(),
+        "data": data.describe(),
+        "history": {n: history_dicts(result.history[n]) for n in ("numpy", tf_name)},
+        "divergence": [vars(d) for d in result.divergence[tf_name]],
+        "final": {"numpy": final("numpy"), tf_name: final(tf_name),
+                  "differing_test_predictions": result.differing(tf_name),
+                  "test_images": len(data.test)},
+        "tolerances": tolerances_record(tol, config.dtype),
+        "verdict": {"passed": all(c.ok for c in checks),
+                    "checks": [vars(c) for c in checks]},
+        "timing": {"total_seconds": result.total_seconds},
+        "versions": versions(),
+        "blas": blas,
+    }
+
+
+def tolerances_record(tol, dtype: str) -> dict:
+    """name -> {"limit", "reason"} of the compare tolerances a run was held to."""
+    return {name: {"limit": getattr(tol, name), "reason": REASONS[dtype][name]}
+            for name in COMPARE_NAMES}

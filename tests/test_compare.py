@@ -9,7 +9,8 @@ import numpy_softmax as ns
 from numpy_softmax import EpochRecord, Params, TrainConfig
 from numpy_softmax.tolerances import COMPARE
 from softmax_parity import compare
-from softmax_parity.commands.compare import tolerances_for, tolerances_record
+from softmax_parity.compare import tolerances as tolerances_for
+from softmax_parity.runrecord import tolerances_record
 from softmax_parity.errors import UsageError
 
 

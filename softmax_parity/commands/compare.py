@@ -1,15 +1,12 @@
 """softmax-parity compare: NumPy and TensorFlow trained in lockstep, the project's main job."""
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import statistics
+from numpy_softmax.threads import blas_threads
+from numpy_softmax.tolerances import COMPARE_NAMES
 
-from numpy_softmax.tolerances import COMPARE, COMPARE_NAMES, REASONS, Tolerances
-
-from .. import output, runrecord
+from .. import backends, output, runrecord
 from ..errors import UsageError
-from ..versions import blas_info, versions
+from ..versions import blas_info
 from . import common
 
 
@@ -24,7 +21,7 @@ def register(sub) -> None:
                                    "the differing test predictions and a verdict against the "
                                    "tolerances (numpy_softmax/tolerances.py). Exit status 1 "
                                    "when a tolerance is broken.")
-    p.add_argument("--tf", choices=["tf-graph", "tf-function"], default="tf-graph",
+    p.add_argument("--tf", choices=list(backends.TF_STEPPERS), default="tf-graph",
                    help="the TF backend: tf-graph (the seed's TF1 program via tf.compat.v1, "
                         "default) or tf-function (tf.function + GradientTape)")
     common.add_config_args(p)
@@ -56,29 +53,6 @@ def parse_tols(items) -> dict[str, str]:
     return out
 
 
-def tolerances_for(dtype: str, overrides: dict[str, str] | None = None) -> Tolerances:
-    """The compare tolerances of `dtype`, with NAME=VALUE overrides (strings, from --tol)."""
-    changes = {}
-    for name, text in (overrides or {}).items():
-        if name not in COMPARE_NAMES:
-            raise UsageError(f"unknown tolerance {name!r}; choose one of "
-                             f"{', '.join(COMPARE_NAMES)}")
-        try:
-            value = int(text) if name == "test_predictions" else float(text)
-        except ValueError:
-            raise UsageError(f"tolerance {name} needs a number, got {text!r}") from None
-        if not value >= 0:
-            raise UsageError(f"tolerance {name} must be >= 0, got {text!r}")
-        changes[name] = value
-    return dataclasses.replace(COMPARE[dtype], **changes)
-
-
-def tolerances_record(tol: Tolerances, dtype: str) -> dict:
-    """name -> {"limit", "reason"}, for the run record."""
-    return {name: {"limit": getattr(tol, name), "reason": REASONS[dtype][name]}
-            for name in COMPARE_NAMES}
-
-
 def _table(tf_name: str):
     """The per-epoch table: header line and a row formatter."""
     w = max(len(tf_name), 8)
@@ -96,57 +70,15 @@ def _table(tf_name: str):
     return head, row
 
 
-def blas_threads(n: int):
-    """A context limiting the BLAS thread pools to n threads (0: leave them alone). Needs
-    threadpoolctl; without it the limit is skipped (the run record's "blas" shows the count)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=n if n > 0 else None, user_api="blas")
-
-
-def compare_record(*, config, data, result, tf_name, tol, checks, created, blas) -> dict:
-    """The JSON run record of one compare, in the style of runrecord.train_record."""
-    def final(name):
-        p = result.predictions[name]
-        return {"train_loss": result.history[name][-1].loss if result.history[name] else None,
-                "val_accuracy": (result.history[name][-1].val_accuracy
-                                 if result.history[name] else None),
-                "test_accuracy": result.test_accuracy[name],
-                "test_errors": int((p != data.test.labels).sum()),
-                "median_epoch_seconds": (statistics.median(r.seconds for r in
-                                                           result.history[name])
-                                         if result.history[name] else None)}
-    return {
-        "kind": "compare",
-        "created": created,
-        "backends": ["numpy", tf_name],
-        "config": config.to_dict(),
-        "data": data.describe(),
-        "history": {n: runrecord.history_dicts(result.history[n]) for n in ("numpy", tf_name)},
-        "divergence": [vars(d) for d in result.divergence[tf_name]],
-        "final": {"numpy": final("numpy"), tf_name: final(tf_name),
-                  "differing_test_predictions": result.differing(tf_name),
-                  "test_images": len(data.test)},
-        "tolerances": tolerances_record(tol, config.dtype),
-        "verdict": {"passed": all(c.ok for c in checks),
-                    "checks": [vars(c) for c in checks]},
-        "timing": {"total_seconds": result.total_seconds},
-        "versions": versions(),
-        "blas": blas,
-    }
-
-
 def run(args) -> int:
     config = common.config_from_args(args)
     if args.blas_threads < 0:
         raise UsageError(f"--blas-threads must be >= 0, got {args.blas_threads}")
-    tol = tolerances_for(config.dtype, parse_tols(args.tol))
+    from .. import compare  # imports TF on first use: after the arguments are checked
+    tol = compare.tolerances(config.dtype, parse_tols(args.tol))
     out = output.check_out_dir(args.out) if args.out else None
     if args.logdir is not None:
         output.check_out_dir(args.logdir, "--logdir")
-    from .. import compare  # imports TF on first use: after the arguments are checked
     data = common.load_data(args, quiet=args.quiet)
     tf_name = args.tf
     output.say(args, f"{data.name}: {len(data.train)} train, {len(data.validation)} validation, "
@@ -169,7 +101,7 @@ def run(args) -> int:
         output.say(args, row(epoch, recs, divs[tf_name]))
 
     try:
-        with blas_threads(args.blas_threads):
+        with blas_threads(args.blas_threads or None):
             blas = blas_info()
             result = compare.lockstep(data, config, (tf_name,), logdir=args.logdir,
                                       on_step=on_step, on_epoch=on_epoch)
@@ -192,8 +124,9 @@ def run(args) -> int:
           else f"FAIL: numpy and {tf_name} differ beyond the {config.dtype} tolerances: "
                f"{', '.join(broken)}")
     if out:
-        rec = compare_record(config=config, data=data, result=result, tf_name=tf_name, tol=tol,
-                             checks=checks, created=output.now_iso(), blas=blas)
+        rec = runrecord.compare_record(config=config, data=data, result=result,
+                                       tf_name=tf_name, tol=tol, checks=checks,
+                                       created=output.now_iso(), blas=blas)
         runrecord.write_run(out, rec, {n: result.params[n] for n in ("numpy", tf_name)})
         output.say(args, f"run record: {out}/run.json")
     return 0 if passed else 1
