@@ -2,6 +2,7 @@
 beside it (params.npz, loadable with allow_pickle=False)."""
 from __future__ import annotations
 
+import glob
 import io
 import json
 import os
@@ -122,3 +123,42 @@ def tolerances_record(tol, dtype: str) -> dict:
     """name -> {"limit", "reason"} of the compare tolerances a run was held to."""
     return {name: {"limit": getattr(tol, name), "reason": REASONS[dtype][name]}
             for name in COMPARE_NAMES}
+
+
+def record_histories(record: dict) -> dict:
+    """{backend: [{"epoch", "loss", "val_accuracy", ...}, ...]} from a run record: one backend
+    (`train`: "backend" + "history") or several ("histories": {name: [...]}, or "backends":
+    {name: {"history": [...]}}, or "history": {name: [...]})."""
+    if isinstance(record.get("histories"), dict):
+        found = record["histories"]
+    elif isinstance(record.get("backends"), dict):
+        found = {k: v["history"] for k, v in record["backends"].items()
+                 if isinstance(v, dict) and "history" in v}
+    elif isinstance(record.get("history"), dict):
+        found = record["history"]
+    elif isinstance(record.get("history"), list):
+        found = {record.get("backend", "run"): record["history"]}
+    else:
+        found = {}
+    ok = {k: h for k, h in found.items()
+          if isinstance(h, list) and all(isinstance(r, dict) and "epoch" in r and "loss" in r
+                                         for r in h)}
+    if not ok:
+        raise DataError("the run record holds no training history (per-epoch loss) to plot")
+    return ok
+
+
+def run_params(run_dir: str, record: dict) -> tuple:
+    """(backend name, Params) from params.npz or params-<backend>.npz beside run.json;
+    numpy's if there are several."""
+    found = {}
+    for path in sorted(glob.glob(os.path.join(run_dir, "params*.npz"))):
+        stem = os.path.basename(path)[:-len(".npz")]
+        name = stem[len("params-"):] if stem.startswith("params-") else \
+            record.get("backend") or next(iter(record_histories(record)))
+        found[name] = path
+    if not found:
+        raise DataError(f"{run_dir}: no params.npz beside run.json; the weight, confusion and "
+                        "misclassified figures need the trained parameters")
+    name = "numpy" if "numpy" in found else next(iter(found))
+    return name, load_params(found[name])

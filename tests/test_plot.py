@@ -10,7 +10,7 @@ from matplotlib.image import imread
 from numpy_softmax import Params
 from softmax_parity import plots
 from softmax_parity.cli import main
-from softmax_parity.commands.plot import record_histories
+from softmax_parity.runrecord import record_histories
 
 FIGURES = ("log_odds.png", "softmax_vs_normalisation.png", "history.png", "weights.png",
            "confusion.png", "misclassified.png")

@@ -42,10 +42,9 @@ def register(sub) -> None:
 def _mnist_example(args) -> explain.Example:
     dtype = np.dtype(args.dtype)
     if args.run:
-        from .plot import run_params
         if not os.path.isdir(args.run):
             raise DataError(f"--run {args.run}: no such folder")
-        name, params = run_params(args.run, runrecord.read_run(args.run))
+        name, params = runrecord.run_params(args.run, runrecord.read_run(args.run))
         params = type(params)(params.W.astype(dtype), params.b.astype(dtype))
         about = f"parameters: trained, from {args.run} ({name} backend)"
     else:
