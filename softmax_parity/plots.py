@@ -18,13 +18,13 @@ from numpy_softmax import Params, logits, softmax
 
 from .atomic import write_bytes
 
-# The seed's printed "average loss" per epoch, epochs 0..29 (TF 1.x, 2017; SEED.md). Published
+# The seed's printed "average loss" per epoch, epochs 0..29 (TF 1.x, 2017; the seed post, as
+# docs/math.md quotes it). Published
 # numbers, kept as reference data to draw beside ours.
 SEED_LOSS = (1.29025, 0.73329, 0.60095, 0.53721, 0.49849, 0.47092, 0.45153, 0.43658, 0.42402,
              0.41330, 0.40450, 0.39722, 0.38955, 0.38601, 0.37847, 0.37416, 0.37203, 0.36604,
              0.36283, 0.36069, 0.35631, 0.35285, 0.35225, 0.34984, 0.34519, 0.34509, 0.34159,
              0.34153, 0.33977, 0.33514)
-SEED_TEST_ACCURACY = 0.91180  # over 9,984 images divided by 10,000 (SEED.md)
 
 DPI = 80  # keeps every PNG well under 300 KB
 DIVERGING = "RdBu_r"  # red = positive weight (evidence for the class), blue = against

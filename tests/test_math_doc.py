@@ -15,7 +15,7 @@ TAG = re.compile(r"\\tag\{([A-Za-z0-9-]+)\}")
 TF_NAME = re.compile(r"\btf\.[A-Za-z_][A-Za-z0-9_.]*[A-Za-z0-9_]")
 
 # float64 throughout unless a formula is about float32. Finite differences: central, h = 1e-5,
-# on float64 -> relative error ~1e-9..1e-8 on real gradients (DESIGN.md); 1e-6 leaves room and
+# on float64 -> relative error ~1e-9..1e-8 on real gradients (measured); 1e-6 leaves room and
 # still catches a gradient that is 1% wrong (~5e-3). TF vs NumPy in float64: a few ulps.
 H = 1e-5
 FD_RTOL, FD_ATOL = 1e-6, 1e-9

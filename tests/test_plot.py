@@ -96,7 +96,7 @@ def test_history_figure_draws_every_backend_and_the_seed_curve():
     labels = [line.get_label() for line in ax_loss.lines]
     assert labels == ["numpy", "tf-function", "seed (TF 1.x, 2017)"]
     seed = ax_loss.lines[2].get_ydata()
-    assert len(seed) == 30 and seed[0] == 1.29025 and seed[-1] == 0.33514  # SEED.md's table
+    assert len(seed) == 30 and seed[0] == 1.29025 and seed[-1] == 0.33514  # the seed post's table
     assert list(ax_loss.lines[0].get_ydata()) == [1.3, 0.7, 0.6]
     assert [line.get_label() for line in ax_acc.lines] == ["numpy", "tf-function"]
     assert list(ax_acc.lines[1].get_ydata()) == [0.85, 0.87, 0.88]

@@ -68,7 +68,7 @@ def test_a_huge_learning_rate_stops_with_a_divergence_error(rng):
 
 @pytest.mark.slow
 def test_seed_protocol_on_real_mnist_reproduces_the_seed(mnist):
-    """SEED.md: epoch-0 loss 1.29025, epoch-29 0.33514, test accuracy 0.91180 (TF 1.x)."""
+    """The seed post: epoch-0 loss 1.29025, epoch-29 0.33514, test accuracy 0.91180 (TF 1.x)."""
     r = ns.train(mnist.train.images, mnist.train.labels, ns.TrainConfig())
     assert len(r.history) == 30
     assert 1.25 <= r.history[0].loss <= 1.33
