@@ -8,7 +8,7 @@ import pytest
 import numpy_softmax as ns
 from numpy_softmax.tolerances import COMPARE
 from softmax_parity import backends, checkpoint
-from tests.test_reliability_cli import cli, data_dir, history, params_bits  # noqa: F401
+from tests.reliability.test_reliability_cli import cli, data_dir, history, params_bits  # noqa: F401
 
 
 def small(rng):
