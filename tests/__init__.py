@@ -1,1 +1,2 @@
-"""The test suite, one folder per subject (tests/<subject>/); the fixtures they share are in conftest.py files."""
+"""The test suite, one folder per subject (tests/<subject>/); the fixtures they share live in
+conftest.py files."""
