@@ -3,15 +3,12 @@ columns, and --no-tf stays clear of TensorFlow."""
 import json
 import math
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import numpy_softmax as ns
 from softmax_parity import explain
-from softmax_parity.cli import main
 
 # NumPy vs TF, same inputs, one step. float32: reductions may sum in another order and
 # oneDNN's exp may differ in the last bit: a few float32 ulps of values <= ~3 (eps 1.2e-7);
@@ -89,20 +86,21 @@ def test_render_shows_every_step_in_order_within_80_columns():
     assert "1.680925" in text  # L = (log(1 + 1/e) + log(1 + e^3)) / 2 = 1.6809245...
 
 
-def test_no_tf_never_imports_tensorflow():
+def test_no_tf_never_imports_tensorflow(python_process):
     code = ("import sys; from softmax_parity.cli import main; rc = main(['explain', '--toy', "
             "'--no-tf']); print('TF LOADED' if 'tensorflow' in sys.modules else 'no tf'); "
             "sys.exit(rc)")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip().endswith("no tf")
-    assert r.stdout.count("(not run: --no-tf)") == len(TITLES)
-    assert "largest |NumPy - TF|" not in r.stdout
+    r = python_process("-c", code)
+    assert r.code == 0, r.err
+    assert r.out.strip().endswith("no tf")
+    assert r.out.count("(not run: --no-tf)") == len(TITLES)
+    assert "largest |NumPy - TF|" not in r.out
 
 
-def test_explain_on_mnist_shows_the_first_three_test_images(capsys):
-    assert main(["explain"]) == 0
-    text = capsys.readouterr().out
+def test_explain_on_mnist_shows_the_first_three_test_images(cli):
+    r = cli("explain")
+    assert r.code == 0
+    text = r.out
     assert "y = [7, 2, 1]" in text  # the first three MNIST test labels
     assert "(784, 10)" in text and "(3, 10)" in text
     assert max(len(line) for line in text.splitlines()) <= 80
@@ -110,17 +108,19 @@ def test_explain_on_mnist_shows_the_first_three_test_images(capsys):
     assert len(diffs) == len(TITLES) and max(diffs) <= TOL[np.float32] * 3
 
 
-def test_explain_with_a_run_uses_its_parameters(tmp_path, capsys):
+def test_explain_with_a_run_uses_its_parameters(cli, tmp_path):
     # all-zero parameters: every class gets 1/10, so the loss is log(10) = 2.302585
     (tmp_path / "run.json").write_text(json.dumps({"backend": "numpy", "history": []}))
     np.savez(tmp_path / "params.npz", W=np.zeros((784, 10), np.float32),
              b=np.zeros(10, np.float32))
-    assert main(["explain", "--run", str(tmp_path), "--no-tf"]) == 0
-    text = capsys.readouterr().out
+    r = cli("explain", "--run", tmp_path, "--no-tf")
+    assert r.code == 0
+    text = r.out
     assert "trained, from" in text and "2.302585" in text
 
 
-def test_a_missing_run_is_one_line_and_exit_2(tmp_path, capsys):
-    assert main(["explain", "--run", str(tmp_path / "nope"), "--no-tf"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
+def test_a_missing_run_is_one_line_and_exit_2(cli, tmp_path):
+    r = cli("explain", "--run", tmp_path / "nope", "--no-tf")
+    assert r.code == 2
+    err = r.err.strip().splitlines()
     assert len(err) == 1 and "no such folder" in err[0]

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from threadpoolctl import threadpool_limits
 
 import numpy_softmax as ns
 from numpy_softmax import FastStepper, ReferenceStepper, loop
@@ -19,15 +18,9 @@ from numpy_softmax.data import ScaledRows, source_rows
 from numpy_softmax.loop import Position, prepare
 
 
-@pytest.fixture(autouse=True)
-def one_blas_thread(request):
-    """One BLAS thread for both sides: on a loaded 2-core machine, two threads make the MNIST
-    tests much slower. The default threads are tested once, on a part of an epoch."""
-    if "default_blas_threads" in request.node.name:
-        yield
-        return
-    with threadpool_limits(1):
-        yield
+# One BLAS thread for both sides: on a loaded 2-core machine, two threads make the MNIST tests
+# much slower. The default threads are tested once, on a part of an epoch.
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def epoch(cls, X, y, p, cfg, epoch, first_step=0, **kw):
@@ -38,6 +31,7 @@ def epoch(cls, X, y, p, cfg, epoch, first_step=0, **kw):
     return (None if rec is None else rec.loss), params, at
 
 
+@pytest.mark.default_blas_threads
 def test_fast_stepper_equals_the_reference_with_the_default_blas_threads(mnist):
     cfg = ns.TrainConfig()
     X, y, p, _, _ = prepare(mnist.train.images[:6400], mnist.train.labels[:6400], cfg)

@@ -5,19 +5,17 @@ import json
 import pytest
 
 from numpy_softmax.tolerances import GRADCHECK_BAR, TF_VS_NUMPY
-from softmax_parity.cli import main
 
 SMALL = ["gradcheck", "--batches", "1", "--samples", "60", "--directions", "4", "--quiet"]
 
 
-def run_json(capsys, *extra):
-    rc = main(SMALL + ["--json", *extra])
-    out = json.loads(capsys.readouterr().out)
-    return rc, out
+def run_json(cli, *extra):
+    r = cli(*SMALL, "--json", *extra)
+    return r.code, json.loads(r.out)
 
 
-def test_gradients_pass_at_1e_7_and_tf_agrees(capsys):
-    rc, out = run_json(capsys, "--steps", "20")
+def test_gradients_pass_at_1e_7_and_tf_agrees(cli):
+    rc, out = run_json(cli, "--steps", "20")
     assert rc == 0 and out["passed"]
     bar = GRADCHECK_BAR["threshold"]
     assert out["max_rel_error_W"] <= bar and out["max_rel_error_b"] <= bar
@@ -32,8 +30,8 @@ def test_gradients_pass_at_1e_7_and_tf_agrees(capsys):
     assert max(t["W"] for t in tf if t["dtype"] == "float64") <= TF_VS_NUMPY["float64"]["threshold"]
 
 
-def test_demo_mistakes_flags_all_five(capsys):
-    rc, out = run_json(capsys, "--steps", "0", "--no-tf", "--demo-mistakes")
+def test_demo_mistakes_flags_all_five(cli):
+    rc, out = run_json(cli, "--steps", "0", "--no-tf", "--demo-mistakes")
     assert rc == 0 and out["mistakes_all_flagged"]
     assert len(out["mistakes"]) == 5 and all(m["flagged"] for m in out["mistakes"].values())
     naive = out["mistakes"]["softmax without the max shift"]["at"]
@@ -41,17 +39,16 @@ def test_demo_mistakes_flags_all_five(capsys):
     assert not naive["logits + 1000"]["W"]["passed"]  # ...NaN once exp overflows
 
 
-def test_the_table_names_the_figures(capsys):
-    rc = main(SMALL + ["--steps", "0", "--no-tf"])
-    out = capsys.readouterr().out
+def test_the_table_names_the_figures(cli):
+    rc, out, _ = cli(*SMALL, "--steps", "0", "--no-tf")
     assert rc == 0
     assert "dW" in out and "db" in out and "max" in out and "median" in out
     assert out.strip().splitlines()[-1].startswith("PASS: max rel error dW")
 
 
-def test_a_failing_check_exits_1(capsys):
+def test_a_failing_check_exits_1(cli):
     """A step far too coarse (h = 0.5, order 2: truncation error ~h^2) fails the check."""
-    rc, out = run_json(capsys, "--steps", "0", "--no-tf", "--order", "2", "--h", "0.5")
+    rc, out = run_json(cli, "--steps", "0", "--no-tf", "--order", "2", "--h", "0.5")
     assert rc == 1 and not out["passed"]
     assert out["max_rel_error_W"] > GRADCHECK_BAR["threshold"]
 
@@ -63,8 +60,7 @@ def test_a_failing_check_exits_1(capsys):
     (["--steps", "1000"], "training images"),
     (["--data-dir", "/nonexistent/mnist"], "no such file"),
 ])
-def test_bad_input_is_one_line_and_exit_2(capsys, flags, message):
-    rc = main(SMALL + ["--no-tf", *flags])
-    err = capsys.readouterr().err
+def test_bad_input_is_one_line_and_exit_2(cli, flags, message):
+    rc, _, err = cli(*SMALL, "--no-tf", *flags)
     assert rc == 2
     assert message in err and len(err.strip().splitlines()) == 1

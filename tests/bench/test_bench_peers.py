@@ -18,7 +18,7 @@ import pytest
 from numpy_softmax import ReferenceStepper, loop
 from softmax_parity import bench
 from softmax_parity.bench import peers
-from softmax_parity.cli import build_parser, main
+from softmax_parity.cli import build_parser
 
 PEERS = ("jax-jit-step", "jax-jit-epoch", "torch-step")
 
@@ -91,15 +91,15 @@ def test_only_missing_peers_asked_for_gives_an_empty_epochs_section_not_an_error
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.json"]  # no empty chart
 
 
-def test_the_bench_command_runs_with_missing_peers_and_records_why(no_peers, tmp_path, capsys):
-    code = main(["bench", "--train-size", "256", "--sections", "epochs", "--repeats", "1",
-                 "--contenders", "numpy-fast-u8,jax-jit-step,torch-step", "--no-charts",
-                 "--quiet", "--out", str(tmp_path)])
-    assert code == 0
+def test_the_bench_command_runs_with_missing_peers_and_records_why(cli, no_peers, tmp_path):
+    r = cli("bench", "--train-size", "256", "--sections", "epochs", "--repeats", "1",
+            "--contenders", "numpy-fast-u8,jax-jit-step,torch-step", "--no-charts",
+            "--quiet", "--out", tmp_path)
+    assert r.code == 0
     rec = json.loads((tmp_path / "bench.json").read_text())
     assert list(rec["sections"]["epochs"]["contenders"]) == ["numpy-fast-u8"]
     assert sorted(rec["skipped_contenders"]) == ["jax-jit-step", "torch-step"]
-    out = capsys.readouterr().out
+    out = r.out
     assert "jax: skipped: not installed" in out and "torch: skipped: not installed" in out
 
 

@@ -1,28 +1,22 @@
-"""The CLI as a user runs it: a subprocess, its output, its exit status, its files."""
+"""The CLI as a user runs it: its output, its exit status, its files (in this process through
+the `cli` fixture; `--help` once in a real process, as the installed command runs)."""
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 
-def cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "softmax_parity", *args], capture_output=True,
-                          text=True, env=env, timeout=600)
-
-
-def test_help_lists_the_commands():
-    r = cli("--help")
-    assert r.returncode == 0
+def test_help_lists_the_commands(cli_process):
+    r = cli_process("--help")
+    assert r.code == 0
     for name in ("train", "data"):
-        assert name in r.stdout
+        assert name in r.out
 
 
-def test_train_prints_seed_lines_and_writes_a_run_record(tmp_path):
+def test_train_prints_seed_lines_and_writes_a_run_record(cli, tmp_path):
     r = cli("train", "--epochs", "2", "--out", str(tmp_path / "run"))
-    assert r.returncode == 0, r.stderr
-    lines = r.stdout.splitlines()
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
     assert any(line.startswith("Epoch 0  average loss: ") for line in lines)
     assert any(line.startswith("Epoch 1  average loss: ") for line in lines)
     assert any("Test accuracy (all 10000 test images)" in line for line in lines)
@@ -35,10 +29,10 @@ def test_train_prints_seed_lines_and_writes_a_run_record(tmp_path):
     assert (tmp_path / "run" / "params.npz").exists()
 
 
-def test_quiet_train_prints_one_summary_line(tmp_path):
+def test_quiet_train_prints_one_summary_line(cli, tmp_path):
     r = cli("train", "--epochs", "1", "--quiet")
-    assert r.returncode == 0, r.stderr
-    assert len(r.stdout.strip().splitlines()) == 1 and "Test accuracy" in r.stdout
+    assert r.code == 0, r.err
+    assert len(r.out.strip().splitlines()) == 1 and "Test accuracy" in r.out
 
 
 @pytest.mark.parametrize("args,needle", [
@@ -47,34 +41,34 @@ def test_quiet_train_prints_one_summary_line(tmp_path):
     (["train", "--data-dir", "/definitely/not/here"], "no such file"),
     (["data", "--data-dir", "/definitely/not/here"], "no such file"),
 ])
-def test_bad_input_is_one_line_on_stderr_and_exit_2(args, needle):
+def test_bad_input_is_one_line_on_stderr_and_exit_2(cli, args, needle):
     r = cli(*args)
-    assert r.returncode == 2
-    err = r.stderr.strip().splitlines()
-    assert len(err) == 1 and needle in err[0] and "Traceback" not in r.stderr
+    assert r.code == 2
+    err = r.err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0] and "Traceback" not in r.err
 
 
-def test_out_that_is_a_file_is_refused_before_training(tmp_path):
+def test_out_that_is_a_file_is_refused_before_training(cli, tmp_path):
     f = tmp_path / "afile"
     f.write_text("x")
     r = cli("train", "--epochs", "1", "--out", str(f))
-    assert r.returncode == 2 and "not a folder" in r.stderr
+    assert r.code == 2 and "not a folder" in r.err
     assert f.read_text() == "x"
 
 
-def test_corrupt_data_dir_is_exit_2_naming_the_file(tmp_path):
+def test_corrupt_data_dir_is_exit_2_naming_the_file(cli, tmp_path):
     (tmp_path / "mnist.npz").write_bytes(b"PK\x03\x04 not really")
     r = cli("data", "--data-dir", str(tmp_path))
-    assert r.returncode == 2 and "mnist.npz" in r.stderr and "Traceback" not in r.stderr
+    assert r.code == 2 and "mnist.npz" in r.err and "Traceback" not in r.err
 
 
-def test_data_describes_the_cached_dataset():
+def test_data_describes_the_cached_dataset(cli):
     r = cli("data")
-    assert r.returncode == 0, r.stderr
-    assert "verified: yes" in r.stdout
-    assert "55000" in r.stdout and "10000" in r.stdout
+    assert r.code == 0, r.err
+    assert "verified: yes" in r.out
+    assert "55000" in r.out and "10000" in r.out
     j = cli("data", "--json")
-    d = json.loads(j.stdout)
+    d = json.loads(j.out)
     assert d["splits"]["validation"]["n"] == 5000
 
 

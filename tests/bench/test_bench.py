@@ -10,7 +10,6 @@ from threadpoolctl import threadpool_limits
 import numpy_softmax as ns
 import numpy_softmax.data as fast
 from softmax_parity import backends, bench
-from softmax_parity.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -93,19 +92,20 @@ def test_memory_section_reads_the_peak_rss_of_a_train_subprocess():
     assert 30 < v["peak_rss_MB"] < 2000  # a Python with NumPy and MNIST: tens to hundreds of MB
 
 
-def test_bench_command_writes_its_record(tmp_path, capsys):
-    code = main(["bench", "--quick", "--train-size", "256", "--sections", "epochs",
-                 "--contenders", "numpy-fast-u8,numpy-ref", "--repeats", "1", "--no-charts",
-                 "--quiet", "--out", str(tmp_path)])
-    assert code == 0
+def test_bench_command_writes_its_record(cli, tmp_path):
+    r = cli("bench", "--quick", "--train-size", "256", "--sections", "epochs",
+            "--contenders", "numpy-fast-u8,numpy-ref", "--repeats", "1", "--no-charts",
+            "--quiet", "--out", tmp_path)
+    assert r.code == 0
     rec = json.loads((tmp_path / "bench.json").read_text())
     assert list(rec["sections"]["epochs"]["contenders"]) == ["numpy-fast-u8", "numpy-ref"]
-    assert "numpy-fast-u8" in capsys.readouterr().out
+    assert "numpy-fast-u8" in r.out
 
 
-def test_bench_command_refuses_an_unknown_contender_in_one_line(tmp_path, capsys):
-    assert main(["bench", "--contenders", "numpy-ref,pytorch", "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err.strip()
+def test_bench_command_refuses_an_unknown_contender_in_one_line(cli, tmp_path):
+    r = cli("bench", "--contenders", "numpy-ref,pytorch", "--out", tmp_path)
+    assert r.code == 2
+    err = r.err.strip()
     assert len(err.splitlines()) == 1 and "pytorch" in err
 
 

@@ -14,15 +14,8 @@ import tf_softmax  # first: it sets TF_CPP_MIN_LOG_LEVEL before TF does (TF's im
 from tf_softmax import tf  # installed by the Makefile's tf extra: these tests never skip
 
 TF_BACKENDS = ["tf-graph", "tf-function"]
-pytestmark = pytest.mark.tf
-
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    """NumPy's side with one BLAS thread: spinning BLAS threads slow a busy machine 10x."""
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(1, user_api="blas"):
-        yield
+# NumPy's side with one BLAS thread: spinning BLAS threads slow a busy machine 10x
+pytestmark = [pytest.mark.tf, pytest.mark.usefixtures("one_blas_thread")]
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import pytest
 import numpy_softmax as ns
 from numpy_softmax.tolerances import COMPARE
 from softmax_parity import backends, checkpoint
-from tests.test_reliability_cli import cli, data_dir, history, params_bits  # noqa: F401
 
 
 def small(rng):
@@ -47,13 +46,13 @@ def test_tf_stop_inside_an_epoch_and_resume_matches_an_uninterrupted_run(backend
         assert a.val_accuracy == b.val_accuracy
 
 
-def test_tf_function_cli_resumes_from_its_checkpoints(tmp_path, data_dir):  # noqa: F811
+def test_tf_function_cli_resumes_from_its_checkpoints(cli, tmp_path, data_dir, history):
     ck, out, whole = tmp_path / "ck", tmp_path / "out", tmp_path / "whole"
-    common = ("--data-dir", data_dir, "--backend", "tf-function", "--quiet")
-    assert cli(*common, "--epochs", 1, "--checkpoint-dir", ck) == 0
+    common = ("train", "--data-dir", data_dir, "--backend", "tf-function", "--quiet")
+    assert cli(*common, "--epochs", 1, "--checkpoint-dir", ck).code == 0
     assert [p.epoch for p, _ in checkpoint.listing(ck)] == [1]
-    assert cli(*common, "--epochs", 2, "--checkpoint-dir", ck, "--resume", "--out", out) == 0
-    assert cli(*common, "--epochs", 2, "--out", whole) == 0
+    assert cli(*common, "--epochs", 2, "--checkpoint-dir", ck, "--resume", "--out", out).code == 0
+    assert cli(*common, "--epochs", 2, "--out", whole).code == 0
     h_out, h_whole = history(out), history(whole)
     tol = COMPARE["float32"]
     assert [e for e, _, _ in h_out] == [0, 1]

@@ -10,7 +10,7 @@ import pytest
 
 import numpy_softmax as ns
 
-DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "math.md"
+DOC = pathlib.Path(__file__).resolve().parents[2] / "docs" / "math.md"
 TAG = re.compile(r"\\tag\{([A-Za-z0-9-]+)\}")
 TF_NAME = re.compile(r"\btf\.[A-Za-z_][A-Za-z0-9_.]*[A-Za-z0-9_]")
 

@@ -8,12 +8,8 @@ from numpy_softmax.tolerances import GRADCHECK_BAR, MISTAKE_MIN_ERROR
 from softmax_parity.gradcheck import MISTAKES, SHIFT, reference_loss
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_blas_thread():
-    """Thousands of small GEMMs: on 2 busy cores, two BLAS threads wait on each other."""
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+# thousands of small GEMMs: on 2 busy cores, two BLAS threads wait on each other
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 @pytest.fixture(scope="module")

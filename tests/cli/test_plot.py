@@ -9,7 +9,6 @@ from matplotlib.image import imread
 
 from numpy_softmax import Params
 from softmax_parity import plots
-from softmax_parity.cli import main
 from softmax_parity.runrecord import record_histories
 
 FIGURES = ("log_odds.png", "softmax_vs_normalisation.png", "history.png", "weights.png",
@@ -143,33 +142,36 @@ def test_record_histories_reads_one_backend_or_several():
 
 # --- the command ------------------------------------------------------------------------------
 
-def test_plot_from_a_run_folder_writes_six_real_pngs(tmp_path, capsys):
+def test_plot_from_a_run_folder_writes_six_real_pngs(cli, tmp_path):
     run = tmp_path / "run"
     fake_run(run, {"numpy": history([1.29, 0.73, 0.60], [0.84, 0.86, 0.87])},
              {"numpy": some_params()})
     out = tmp_path / "figs"
-    assert main(["plot", "--run", str(run), "--out", str(out), "--quiet"]) == 0
-    printed = capsys.readouterr().out.split()
+    r = cli("plot", "--run", run, "--out", out, "--quiet")
+    assert r.code == 0
+    printed = r.out.split()
     assert printed == [str(out / f) for f in FIGURES]
     for f in FIGURES:
         assert_png_is_a_real_figure(out / f)
     assert sorted(os.listdir(out)) == sorted(FIGURES)  # no temporary files left behind
 
 
-def test_plot_of_a_compare_record_uses_numpys_parameters(tmp_path, capsys):
+def test_plot_of_a_compare_record_uses_numpys_parameters(cli, tmp_path):
     run = tmp_path / "cmp"
     h = history([1.29, 0.73], [0.84, 0.86])
     fake_run(run, {"numpy": h, "tf-function": h},
              {"numpy": some_params(1), "tf-function": some_params(2)})
-    assert main(["plot", "--run", str(run), "--out", str(tmp_path / "f")]) == 0
-    assert "from the numpy backend's parameters" in capsys.readouterr().out
+    r = cli("plot", "--run", run, "--out", tmp_path / "f")
+    assert r.code == 0
+    assert "from the numpy backend's parameters" in r.out
     assert_png_is_a_real_figure(tmp_path / "f" / "history.png")
 
 
-def test_plot_without_a_run_trains_first(tmp_path, capsys):
+def test_plot_without_a_run_trains_first(cli, tmp_path):
     out = tmp_path / "figs"
-    assert main(["plot", "--epochs", "1", "--out", str(out)]) == 0
-    text = capsys.readouterr().out
+    r = cli("plot", "--epochs", "1", "--out", out)
+    assert r.code == 0
+    text = r.out
     assert "Epoch 0  average loss: 1.2" in text  # the seed's first epoch: 1.29025
     for f in FIGURES:
         assert_png_is_a_real_figure(out / f)
@@ -183,9 +185,10 @@ def test_plot_without_a_run_trains_first(tmp_path, capsys):
     (lambda d: fake_run(d, {"numpy": history([1.0], [0.9])},
                         {"numpy": Params(np.zeros((5, 3)), np.zeros(3))}), "does not fit"),
 ])
-def test_a_bad_run_folder_is_one_line_and_exit_2(tmp_path, capsys, make, needle):
+def test_a_bad_run_folder_is_one_line_and_exit_2(cli, tmp_path, make, needle):
     run = str(tmp_path / "run")
     make(run)
-    assert main(["plot", "--run", run, "--out", str(tmp_path / "f")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
+    r = cli("plot", "--run", run, "--out", tmp_path / "f")
+    assert r.code == 2
+    err = r.err.strip().splitlines()
     assert len(err) == 1 and needle in err[0]

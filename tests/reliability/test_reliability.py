@@ -20,14 +20,6 @@ from numpy_softmax.tolerances import DIVERGED_LOSS_FACTOR
 from softmax_parity import checkpoint
 
 
-def mnist_like(n=1024, seed=3):
-    """Rows shaped like MNIST (784 pixels in [0, 1] made as the loader makes them)."""
-    rng = np.random.default_rng(seed)
-    X = rng.integers(0, 256, (n, 784)).astype(np.float32) * np.float32(1 / 255)  # (n, 784)
-    y = rng.integers(0, 10, n)  # (n,)
-    return X, y
-
-
 def bits(a) -> bytes:
     return np.ascontiguousarray(a).tobytes()
 
@@ -193,8 +185,9 @@ N_STEPS = steps_per_epoch(1024, TrainConfig(batch_size=128))  # 8
 @pytest.mark.parametrize("k", [1, 5, N_STEPS, N_STEPS + 3, 2 * N_STEPS - 1],
                          ids=["after-step-0", "mid-epoch-0", "epoch-boundary", "mid-epoch-1",
                               "last-step-of-epoch-1"])
-def test_stop_save_load_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, k, dtype):
-    X, y = mnist_like()
+def test_stop_save_load_resume_is_bit_identical_to_an_uninterrupted_run(mnist_like, tmp_path, k,
+                                                                        dtype):
+    X, y = mnist_like(1024, seed=3)
     cfg = TrainConfig(epochs=3, batch_size=128, lr=0.5, seed=5, dtype=dtype)
     kw = dict(X_val=X[:200], y_val=y[:200])
     whole = ns.train(X, y, cfg, **kw)
@@ -211,8 +204,8 @@ def test_stop_save_load_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path
     same_run(resumed, whole)
 
 
-def test_many_stops_in_a_row_still_end_bit_identical(tmp_path):
-    X, y = mnist_like()
+def test_many_stops_in_a_row_still_end_bit_identical(mnist_like, tmp_path):
+    X, y = mnist_like(1024, seed=3)
     cfg = TrainConfig(epochs=3, batch_size=128, lr=0.5, seed=9)
     whole = ns.train(X, y, cfg)
     kw, stops = {}, 0
@@ -229,8 +222,8 @@ def test_many_stops_in_a_row_still_end_bit_identical(tmp_path):
     same_run(r, whole)
 
 
-def test_resuming_can_extend_the_number_of_epochs():
-    X, y = mnist_like()
+def test_resuming_can_extend_the_number_of_epochs(mnist_like):
+    X, y = mnist_like(1024, seed=3)
     cfg = TrainConfig(epochs=4, batch_size=128, lr=0.5)
     whole = ns.train(X, y, cfg)
     first = ns.train(X, y, TrainConfig(epochs=2, batch_size=128, lr=0.5))
@@ -239,8 +232,8 @@ def test_resuming_can_extend_the_number_of_epochs():
     same_run(rest, whole)
 
 
-def test_a_resume_point_outside_the_run_is_refused():
-    X, y = mnist_like()
+def test_a_resume_point_outside_the_run_is_refused(mnist_like):
+    X, y = mnist_like(1024, seed=3)
     cfg = TrainConfig(epochs=2, batch_size=128)
     with pytest.raises(InputError, match="0 <= step < 8"):
         ns.train(X, y, cfg, resume=Position(0, N_STEPS))
@@ -341,8 +334,8 @@ def hand_written_losses(X, y, lr, steps, B=128, seed=0):
     return out
 
 
-def test_lr_1e4_stops_at_the_first_step_whose_loss_blows_up():
-    X, y = mnist_like(2048)
+def test_lr_1e4_stops_at_the_first_step_whose_loss_blows_up(mnist_like):
+    X, y = mnist_like(2048, seed=3)
     cfg = TrainConfig(epochs=30, lr=1e4, dtype="float64")
     seen = []
     with pytest.raises(ns.DivergenceError) as e:
@@ -357,15 +350,15 @@ def test_lr_1e4_stops_at_the_first_step_whose_loss_blows_up():
     assert "nan" not in msg.lower().replace("nan or inf", "")
 
 
-def test_the_seed_learning_rate_and_a_large_one_do_not_trip_the_guard():
-    X, y = mnist_like(2048)
+def test_the_seed_learning_rate_and_a_large_one_do_not_trip_the_guard(mnist_like):
+    X, y = mnist_like(2048, seed=3)
     for lr in (0.01, 1.0):
         r = ns.train(X, y, TrainConfig(epochs=2, lr=lr))
         assert all(math.isfinite(h.loss) for h in r.history)
 
 
-def test_nan_parameters_stop_the_run_and_never_reach_a_checkpoint(tmp_path):
-    X, y = mnist_like()
+def test_nan_parameters_stop_the_run_and_never_reach_a_checkpoint(mnist_like, tmp_path):
+    X, y = mnist_like(1024, seed=3)
 
     class Poisoned(ns.ReferenceStepper):  # a stepper that lets a NaN through
         taken = 0
@@ -397,8 +390,8 @@ def test_nan_parameters_stop_the_run_and_never_reach_a_checkpoint(tmp_path):
         assert np.all(np.isfinite(ck.params.W)) and ck.position.epoch <= 2
 
 
-def test_every_stepper_meets_the_same_guard_at_the_same_step():
-    X, y = mnist_like(2048)
+def test_every_stepper_meets_the_same_guard_at_the_same_step(mnist_like):
+    X, y = mnist_like(2048, seed=3)
     config = TrainConfig(lr=1e4, dtype="float64")
     errors = []
     for name in ("reference", "fast"):
@@ -414,8 +407,9 @@ def test_every_stepper_meets_the_same_guard_at_the_same_step():
 
 # --- validation at the edge, not in the loop ---------------------------------------------------
 
-def test_validation_runs_once_at_the_edge_whatever_the_number_of_steps(monkeypatch):
-    X, y = mnist_like()
+def test_validation_runs_once_at_the_edge_whatever_the_number_of_steps(mnist_like,
+                                                                       monkeypatch):
+    X, y = mnist_like(1024, seed=3)
     calls = []
     for name in ("float_array", "labels"):
         real = getattr(validate, name)

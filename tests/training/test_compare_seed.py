@@ -10,6 +10,7 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from numpy_softmax import TrainConfig
+from numpy_softmax.threads import blas_threads
 from numpy_softmax.tolerances import COMPARE
 from softmax_parity import compare, tensorboard
 
@@ -19,9 +20,8 @@ pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def seed_run(mnist, tmp_path_factory):
-    from threadpoolctl import threadpool_limits
     logdir = tmp_path_factory.mktemp("tb")
-    with threadpool_limits(1, user_api="blas"):  # as `compare` runs it (see --blas-threads)
+    with blas_threads(1):  # as `compare` runs it (see --blas-threads)
         result = compare.lockstep(mnist, TrainConfig(), ("tf-graph", "tf-function"),
                                   logdir=str(logdir))
     return result, logdir

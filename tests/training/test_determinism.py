@@ -9,8 +9,6 @@ bit-identical. With NumPy's OpenBLAS 0.3.31 on this machine, the logits GEMM X @
 with 1 (a few float32 ulps); the gradient GEMM X.T @ dZ and the reductions come out identical.
 So here 1 vs 2 threads is tested against bounds: each GEMM within the worst-case rounding
 bound of a dot product, and training within numpy_softmax.tolerances.THREAD_TOL."""
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -36,22 +34,16 @@ RUN = textwrap.dedent("""
 """)
 
 
-def digest_in_a_new_process(seed: int) -> str:
-    done = subprocess.run([sys.executable, "-c", RUN, str(seed)], capture_output=True,
-                          text=True, timeout=300, check=True)
-    return done.stdout.strip()
+def test_the_same_seed_is_bit_identical_across_processes_and_another_seed_is_not(
+        python_process):
+    def digest_in_a_new_process(seed: int) -> str:
+        done = python_process("-c", RUN, seed)
+        assert done.code == 0, done.err
+        return done.out.strip()
 
-
-def test_the_same_seed_is_bit_identical_across_processes_and_another_seed_is_not():
     a, b, c = digest_in_a_new_process(0), digest_in_a_new_process(0), digest_in_a_new_process(1)
     assert len(a) == 64 and a == b
     assert a != c  # the digest does see the seed: the equality above means something
-
-
-def mnist_like(n, seed=7):
-    rng = np.random.default_rng(seed)
-    X = rng.integers(0, 256, (n, 784)).astype(np.float32) * np.float32(1 / 255)  # (n, 784)
-    return X, rng.integers(0, 10, n)
 
 
 def blas_threads() -> int:
@@ -65,8 +57,9 @@ def train_with_threads(threads, X, y, cfg):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_each_thread_count_is_bit_identical_and_1_vs_2_threads_stay_within_rounding(dtype):
-    X, y = mnist_like(4096)
+def test_each_thread_count_is_bit_identical_and_1_vs_2_threads_stay_within_rounding(mnist_like,
+                                                                                  dtype):
+    X, y = mnist_like(4096, seed=7)
     cfg = TrainConfig(epochs=THREAD_EPOCHS, seed=4, dtype=dtype)
     runs = {t: [train_with_threads(t, X, y, cfg) for _ in range(2)] for t in (1, 2)}
     for t in (1, 2):  # what holds: a fixed thread count is bit-identical
@@ -82,10 +75,11 @@ def test_each_thread_count_is_bit_identical_and_1_vs_2_threads_stay_within_round
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_logits_gemm_on_1_or_2_threads_differs_at_most_by_dot_product_rounding(dtype):
+def test_the_logits_gemm_on_1_or_2_threads_differs_at_most_by_dot_product_rounding(mnist_like,
+                                                                                  dtype):
     """|fl(x . w) - x . w| <= K eps sum_k |x_k w_k| for any summation order, so two orders
     differ by at most 2 K eps (|X| @ |W|), entry by entry."""
-    X, _ = mnist_like(1000)
+    X, _ = mnist_like(1000, seed=7)
     X = X.astype(dtype)  # (1000, 784)
     W = np.random.default_rng(1).standard_normal((784, 10)).astype(dtype) * 0.1  # (784, 10)
     Z = {}

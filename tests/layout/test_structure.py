@@ -7,12 +7,10 @@
     parity_tests/ count as packages of their own); inside one package private imports are fine.
 """
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # tests/layout/ -> the repository
 PACKAGES = ("numpy_softmax", "tf_softmax", "softmax_parity", "parity_tests", "tests")
 IO_MODULES = {"os", "io", "gzip", "urllib", "pickle", "zipfile", "tempfile", "json", "re",
               "hashlib", "shutil", "subprocess", "socket", "lzma", "zlib", "bz2", "pathlib",
@@ -105,10 +103,10 @@ def test_the_private_import_check_catches_each_form(tmp_path):
         "from numpy_softmax.ops import _onehot", "from numpy_softmax._x.y import z"]
 
 
-def test_importing_the_data_package_loads_no_network_or_process_modules():
+def test_importing_the_data_package_loads_no_network_or_process_modules(python_process):
     code = ("import sys, numpy_softmax, numpy_softmax.data, numpy_softmax.steppers; "
             "print(sorted(m for m in ('urllib.request', 'http.client', 'subprocess') "
             "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.strip()
-    assert out == "[]"
+    r = python_process("-c", code)
+    assert r.code == 0, r.err
+    assert r.out.strip() == "[]"

@@ -1,8 +1,7 @@
-"""`softmax-parity compare` and `train --logdir` as a user runs them: subprocesses, output,
-exit status, files."""
+"""`softmax-parity compare` and `train --logdir` as a user runs them: output, exit status,
+files. In a real process where the process is the point: TF's C++ start-up notes go to file
+descriptor 2, and whether TensorFlow gets imported shows only in a fresh interpreter."""
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,21 +12,17 @@ from numpy_softmax.tolerances import COMPARE
 pytestmark = pytest.mark.tf
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "softmax_parity", *args], capture_output=True,
-                          text=True, timeout=600)
-
-
 def _tags_and_steps(run_dir):
     acc = EventAccumulator(str(run_dir))
     acc.Reload()
     return {t: [e.step for e in acc.Scalars(t)] for t in acc.Tags()["scalars"]}
 
 
-def test_compare_prints_the_table_and_a_pass_verdict(tmp_path):
-    r = cli("compare", "--tf", "tf-function", "--epochs", "2", "--logdir", str(tmp_path / "tb"))
-    assert r.returncode == 0, r.stderr
-    lines = r.stdout.splitlines()
+def test_compare_prints_the_table_and_a_pass_verdict(cli_process, tmp_path):
+    r = cli_process("compare", "--tf", "tf-function", "--epochs", "2",
+                    "--logdir", str(tmp_path / "tb"))
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
     head = next(i for i, line in enumerate(lines) if line.split()[:1] == ["epoch"])
     assert "loss tf-function" in lines[head] and "max|dW|" in lines[head]
     rows = [line.split() for line in lines[head + 1:head + 3]]
@@ -38,22 +33,22 @@ def test_compare_prints_the_table_and_a_pass_verdict(tmp_path):
     assert any(line.startswith("test accuracy (all 10000 test images): numpy ")
                for line in lines)
     assert lines[-1].startswith("PASS: numpy and tf-function agree")
-    assert r.stderr.strip() == ""  # TF's start-up notes are kept quiet
+    assert r.err.strip() == ""  # TF's start-up notes are kept quiet
     for name in ("numpy", "tf-function"):  # one run folder per backend, epochs as steps
         tags = _tags_and_steps(tmp_path / "tb" / name)
         assert tags["train/loss"] == [0, 1] and tags["validation/accuracy"] == [0, 1]
     assert "divergence/W_max_rel" in _tags_and_steps(tmp_path / "tb" / "tf-function")
 
 
-def test_compare_exits_1_when_a_tolerance_breaks_and_still_writes_the_record(tmp_path):
+def test_compare_exits_1_when_a_tolerance_breaks_and_still_writes_the_record(cli, tmp_path):
     out = tmp_path / "run"
     # W_rel = 0 demands bit-identical weights; different GEMM kernels never give that
     r = cli("compare", "--epochs", "1", "--tol", "W_rel=0", "--out", str(out))
-    assert r.returncode == 1, r.stderr
-    assert r.stdout.splitlines()[-2].startswith("FAIL: numpy and tf-graph differ")
-    assert "W_rel" in r.stdout.splitlines()[-2]
+    assert r.code == 1, r.err
+    assert r.out.splitlines()[-2].startswith("FAIL: numpy and tf-graph differ")
+    assert "W_rel" in r.out.splitlines()[-2]
     assert any(line.split()[:1] == ["W_rel"] and line.endswith("BROKEN")
-               for line in r.stdout.splitlines())
+               for line in r.out.splitlines())
     rec = json.loads((out / "run.json").read_text())
     assert rec["kind"] == "compare" and rec["backends"] == ["numpy", "tf-graph"]
     assert rec["verdict"]["passed"] is False
@@ -76,21 +71,21 @@ def test_compare_exits_1_when_a_tolerance_breaks_and_still_writes_the_record(tmp
     (["compare", "--blas-threads", "-2"], "--blas-threads"),
     (["compare", "--data-dir", "/definitely/not/here"], "no such file"),
 ])
-def test_compare_bad_input_is_one_line_on_stderr_and_exit_2(args, needle):
+def test_compare_bad_input_is_one_line_on_stderr_and_exit_2(cli, args, needle):
     r = cli(*args)
-    assert r.returncode == 2
-    err = r.stderr.strip().splitlines()
-    assert len(err) == 1 and needle in err[0] and "Traceback" not in r.stderr
+    assert r.code == 2
+    err = r.err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0] and "Traceback" not in r.err
 
 
-def test_train_numpy_logdir_writes_events_without_importing_tensorflow(tmp_path):
+def test_train_numpy_logdir_writes_events_without_importing_tensorflow(python_process,
+                                                                      tmp_path):
     code = ("import sys; from softmax_parity.cli import main; "
             f"rc = main(['train', '--epochs', '2', '--quiet', '--logdir', {str(tmp_path)!r}]); "
             "print(rc, 'tensorflow' in sys.modules)")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       timeout=600)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines()[-1] == "0 False"
+    r = python_process("-c", code)
+    assert r.code == 0, r.err
+    assert r.out.splitlines()[-1] == "0 False"
     tags = _tags_and_steps(tmp_path / "numpy")
     assert set(tags) == {"train/loss", "validation/accuracy", "time/epoch_seconds"}
     assert all(steps == [0, 1] for steps in tags.values())

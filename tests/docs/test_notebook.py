@@ -5,7 +5,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOK = pathlib.Path(__file__).resolve().parent.parent / "docs" / "walkthrough.ipynb"
+NOTEBOOK = pathlib.Path(__file__).resolve().parents[2] / "docs" / "walkthrough.ipynb"
 CELL_TIMEOUT = 900  # seconds per cell: a generous bound for a loaded 2-core machine, not a goal
 
 

@@ -14,12 +14,8 @@ from softmax_parity.runrecord import tolerances_record
 from softmax_parity.errors import UsageError
 
 
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    """As `compare` runs (--blas-threads 1): spinning BLAS threads slow a busy machine 10x."""
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(1, user_api="blas"):
-        yield
+# as `compare` runs (--blas-threads 1): spinning BLAS threads slow a busy machine 10x
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def _split(images, labels):

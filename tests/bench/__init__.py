@@ -1,0 +1,1 @@
+"""softmax-parity bench: the contenders, the sections, the optional peers."""

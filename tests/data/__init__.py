@@ -1,0 +1,1 @@
+"""Reading data: the MNIST loader and cache, hostile files, fuzzed readers."""

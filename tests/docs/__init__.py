@@ -1,0 +1,1 @@
+"""The documents kept honest: docs/math.md, the walkthrough notebook, the tolerances reasons."""

@@ -1,0 +1,1 @@
+"""The layout rules: what each package may import."""

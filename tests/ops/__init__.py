@@ -1,0 +1,1 @@
+"""The math: ops, the model and its gradients, input validation, gradcheck."""
