@@ -4,15 +4,17 @@ computed in `dtype` in any reasonable way, may be from the float64 reference.
 Dimensions: N examples, D features, C classes. z (N, C) logits, Y (N, C) the label rows (one-hot
 for class ids), r (N, 1) the largest |z| of each row. Every budget is
     CHECK_ULPS * eps * scale + CHECK_TINIES * tiny        (numpy_softmax.tolerances)
-and each function below returns it, shaped like the value it bounds. The scales (docs/check.md):
-    softmax        p (C + 2 r)                     a sum of C terms; exp of an argument rounded
-                                                   at r (e.g. z - lse(z)) moves p by r eps
-    rows of p      C + 2 r                         the same, summed over a row (relative to 1)
-    log_softmax    C + 2 r + |log p|               z - lse(z): both rounded at r; log of the sum
-    logsumexp      C + 2 r
-    cross_entropy  mean_n (1 + sum_c |Y_nc|)(C + 2 r_n) + N |L|     plus a mean of N terms
-    grad_logits    (p (C + 2 r) + |Y|) / N
-    rows of dZ     (1 + sum_c |Y_nc|)(C + 2 r_n) / N
+and each function below returns it, shaped like the value it bounds. With k = C + (C + 2) r
+(the reduction length C, plus a log-sum-exp rounded at r once (exp(z - lse(z))) or C times
+(np.logaddexp.reduce), plus z - m rounded at r), the scales are (docs/check.md):
+    softmax        p k                             exp of an argument off by k eps moves p by
+                                                   k eps relative
+    rows of p      k                               the same, summed over a row (relative to 1)
+    log_softmax    k + |log p|                     z - lse(z)
+    logsumexp      k
+    cross_entropy  mean_n (1 + sum_c |Y_nc|) k_n + N |L|     plus a mean of N terms
+    grad_logits    (p k + |Y|) / N
+    rows of dZ     (1 + sum_c |Y_nc|) k_n / N
     loss_and_grads the logits Z = X W + b are off by (D + 2) eps s_n (s = |X| |W| + |b|, row
                    max), which moves p by 2 (D + 2) s_n eps relative; dW = X.T dZ and db sum N
                    rows of dZ: N more roundings of |X|.T S, S = (p + |Y|) / N
@@ -39,36 +41,38 @@ def _f64(a) -> np.ndarray:
 
 
 def row_spread(z) -> tuple:
-    """(C, r (N, 1)): the reduction length and the largest |z| of each row."""
+    """(C, k (N, 1)): the reduction length and k = C + (C + 2) r, r the largest |z| of each
+    row: the error of any correct log-sum-exp of the row, in eps."""
     z = _f64(z)
-    return z.shape[1], np.abs(z).max(axis=1, keepdims=True)
+    C = z.shape[1]
+    return C, C + (C + 2) * np.abs(z).max(axis=1, keepdims=True)
 
 
 def softmax(z, dtype) -> np.ndarray:
-    """(N, C): each probability to p (C + 2 r) eps."""
-    C, r = row_spread(z)
-    return _eps(dtype) * softmax64(z) * (C + 2 * r) + _tiny(dtype)
+    """(N, C): each probability to p k eps."""
+    C, k = row_spread(z)
+    return _eps(dtype) * softmax64(z) * k + _tiny(dtype)
 
 
 def softmax_rows(z, dtype) -> np.ndarray:
     """(N,): |sum_c p_nc - 1|."""
-    C, r = row_spread(z)
-    return _eps(dtype) * (C + 2 * r[:, 0]) + C * _tiny(dtype)
+    C, k = row_spread(z)
+    return _eps(dtype) * k[:, 0] + C * _tiny(dtype)
 
 
 def log_softmax(z, dtype) -> np.ndarray:
-    """(N, C): each log probability to (C + 2 r + |log p|) eps."""
-    C, r = row_spread(z)
+    """(N, C): each log probability to (k + |log p|) eps."""
+    C, k = row_spread(z)
     lp = _f64(z)
     lp = lp - lp.max(axis=1, keepdims=True)
     lp = lp - np.log(np.exp(lp).sum(axis=1, keepdims=True))  # (N, C), float64
-    return _eps(dtype) * (C + 2 * r + np.abs(lp))
+    return _eps(dtype) * (k + np.abs(lp))
 
 
 def logsumexp(z, dtype) -> np.ndarray:
     """(N,)."""
-    C, r = row_spread(z)
-    return _eps(dtype) * (C + 2 * r[:, 0])
+    C, k = row_spread(z)
+    return _eps(dtype) * k[:, 0]
 
 
 def _rows_of_y(labels, C) -> np.ndarray:
@@ -77,25 +81,25 @@ def _rows_of_y(labels, C) -> np.ndarray:
 
 def cross_entropy(z, labels, loss, dtype) -> float:
     """The mean over N rows of lse(z_n) - sum_c Y_nc z_nc."""
-    C, r = row_spread(z)
-    N = r.shape[0]
-    per_row = _rows_of_y(labels, C) * (C + 2 * r[:, 0])  # (N,)
+    C, k = row_spread(z)
+    N = k.shape[0]
+    per_row = _rows_of_y(labels, C) * k[:, 0]  # (N,)
     return float(_eps(dtype) * (per_row.mean() + N * abs(float(loss))) + _tiny(dtype))
 
 
 def grad_logits(z, labels, dtype) -> np.ndarray:
     """(N, C): (softmax - Y) / N."""
-    C, r = row_spread(z)
-    N = r.shape[0]
+    C, k = row_spread(z)
+    N = k.shape[0]
     p, Y = softmax64(z), onehot64(labels, C)
-    return _eps(dtype) * (p * (C + 2 * r) + Y) / N + _tiny(dtype)
+    return _eps(dtype) * (p * k + Y) / N + _tiny(dtype)
 
 
 def grad_rows(z, labels, dtype) -> np.ndarray:
     """(N,): |sum_c dZ_nc|, 0 in exact arithmetic."""
-    C, r = row_spread(z)
-    N = r.shape[0]
-    return _eps(dtype) * _rows_of_y(labels, C) * (C + 2 * r[:, 0]) / N + C * _tiny(dtype)
+    C, k = row_spread(z)
+    N = k.shape[0]
+    return _eps(dtype) * _rows_of_y(labels, C) * k[:, 0] / N + C * _tiny(dtype)
 
 
 def model(X, W, b, labels, loss, dtype) -> dict:
@@ -103,9 +107,9 @@ def model(X, W, b, labels, loss, dtype) -> dict:
     X64 = _f64(X)
     Z = X64 @ _f64(W) + _f64(b)  # (N, C)
     N, D = X64.shape
-    C, r = row_spread(Z)
+    C, k = row_spread(Z)
     s = scale_logits(X, W, b).max(axis=1, keepdims=True)  # (N, 1): a logit's sum of |terms|
-    k = C + 2 * r + 2 * (D + 2) * s  # (N, 1): relative error of p, in eps
+    k = k + 2 * (D + 2) * s  # (N, 1): relative error of p, in eps
     p, Y = softmax64(Z), onehot64(labels, C)
     S = (p * k + Y) / N  # (N, C): the budget of dZ, in eps
     absX = np.abs(X64)

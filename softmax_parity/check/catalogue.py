@@ -43,6 +43,7 @@ class Flavor:
     db: Callable = lambda dZ: dZ.sum(axis=0)         # (C,)
     other_dtype: bool = False     # float64 out for float32 in (and float32 for float64)
     mutates: bool = False         # z -= max(z) in place on the caller's array
+    masked: bool = True           # the loss skips Y = 0 terms (else 0 * -inf = NaN there)
 
 
 def _Y(labels, C, dtype):
@@ -52,7 +53,8 @@ def _Y(labels, C, dtype):
 def _ce(f: Flavor, z, labels):
     lp = f.log_softmax(z)  # (N, C)
     Y = _Y(labels, z.shape[1], z.dtype)
-    per_row = -np.sum(np.where(Y > 0, Y * lp, 0.0), axis=1).astype(z.dtype)  # (N,)
+    terms = np.where(Y > 0, Y * lp, 0.0) if f.masked else Y * lp  # (N, C)
+    per_row = -np.sum(terms, axis=1).astype(z.dtype)  # (N,)
     return per_row.sum() if f.reduce == "sum" else per_row.mean(dtype=z.dtype)
 
 
@@ -113,25 +115,36 @@ class Mistake:
     def variants(self, name: str) -> list:
         if name not in self.applies:
             return []
-        return [build(f, name) for f in self.flavors] + list(self.extra.get(name, ()))
+        flavors = self.flavors + tuple(replace(f, masked=False) for f in self.flavors
+                                       if name in ("cross_entropy", "loss_and_grads"))
+        return [build(f, name) for f in flavors] + list(self.extra.get(name, ()))
 
 
 def _log_of(sm):
     return lambda z: np.log(sm(z))
 
 
-OPS = ("softmax", "log_softmax", "logsumexp", "cross_entropy", "grad_logits", "loss_and_grads")
 _ok = Flavor()
+
+
+def _each(**links) -> tuple:
+    """Flavors with all the given links wrong, and with each one alone wrong (a learner's loss
+    may use a right log_softmax while the gradient uses the wrong softmax)."""
+    alone = tuple(replace(_ok, **{k: v}) for k, v in links.items()) if len(links) > 1 else ()
+    return (replace(_ok, **links),) + alone
+
+
+OPS = ("softmax", "log_softmax", "logsumexp", "cross_entropy", "grad_logits", "loss_and_grads")
 
 CATALOGUE = (
     Mistake("no-max-shift",
             ("exp(z) overflows to inf once a logit passes 88.7 (float32) or 709.8 (float64).",
              "Subtract each row's max first: softmax(z - max z) = softmax(z), and exp(<= 0) <= 1."),
             f"{MATH} section 3 (the log-sum-exp trick); softmax-parity explain, step max-shift",
-            (replace(_ok, softmax=naive_softmax, log_softmax=_log_of(naive_softmax),
-                     logsumexp=lambda z: np.log(np.exp(z).sum(axis=1))),
-             replace(_ok, softmax=naive_softmax,
-                     log_softmax=lambda z: z - np.log(np.exp(z).sum(axis=1, keepdims=True)))),
+            _each(softmax=naive_softmax, log_softmax=_log_of(naive_softmax),
+                  logsumexp=lambda z: np.log(np.exp(z).sum(axis=1)))
+            + _each(softmax=naive_softmax,
+                    log_softmax=lambda z: z - np.log(np.exp(z).sum(axis=1, keepdims=True))),
             OPS, {"loss_and_grads": (gc.softmax_without_max_shift,)}),
     Mistake("log-of-softmax",
             ("log(softmax(z)) is -inf where a probability underflows to 0, though the true value",
@@ -156,17 +169,16 @@ CATALOGUE = (
             ("The max, the sum or the normalisation runs over axis 0 (the examples), not over",
              "the classes: use axis=1 (or -1) with keepdims=True, so that each row sums to 1."),
             f"{MATH} section 2 (softmax); softmax-parity explain, step normalise",
-            (replace(_ok, softmax=lambda z: kernels.softmax(z, axis=0),
-                     log_softmax=lambda z: kernels.log_softmax(z, axis=0),
-                     logsumexp=lambda z: kernels.logsumexp(z, axis=0)),),
+            _each(softmax=lambda z: kernels.softmax(z, axis=0),
+                  log_softmax=lambda z: kernels.log_softmax(z, axis=0),
+                  logsumexp=lambda z: kernels.logsumexp(z, axis=0)),
             OPS),
     Mistake("double-softmax",
             ("softmax is applied twice (to probabilities that are already a softmax): every",
              "row comes out too flat. Pass the logits themselves to softmax and the loss."),
             f"{MATH} section 2; softmax-parity explain, step normalise",
-            (replace(_ok, softmax=lambda z: kernels.softmax(kernels.softmax(z, axis=1), axis=1),
-                     log_softmax=lambda z: kernels.log_softmax(kernels.softmax(z, axis=1),
-                                                               axis=1)),),
+            _each(softmax=lambda z: kernels.softmax(kernels.softmax(z, axis=1), axis=1),
+                  log_softmax=lambda z: kernels.log_softmax(kernels.softmax(z, axis=1), axis=1)),
             ("softmax", "log_softmax", "cross_entropy", "grad_logits", "loss_and_grads")),
     Mistake("transposed-grad",
             ("The gradient comes out transposed: dL/dW = X.T @ dZ is (D, C), like W;",

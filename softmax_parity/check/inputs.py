@@ -47,14 +47,15 @@ def probes(name: str, dtype, labels: str | None) -> list:
     kind = "ids" if labels in (None, "ids") else "soft"
     if name in MODEL:
         out = []
-        for N, D, C in ((5, 4, 3), (2, 3, 4)):
+        for N, D, C, shift in ((5, 4, 3, 0.0), (2, 3, 4, 0.0), (3, 2, 3, 750.0)):
             X, W = rng.standard_normal((N, D)), rng.standard_normal((D, C))
-            b = rng.standard_normal(C)
+            b = rng.standard_normal(C) * 30 + shift  # shift: exp overflows, softmax is normal
             out.append(Case(f"probe N={N} D={D} C={C}", labels=make_labels(rng, N, C, kind, dtype),
                             X=X.astype(dtype), W=W.astype(dtype), b=b.astype(dtype), lr=0.1))
         return out
     zs = (rng.standard_normal((3, 4)) * 3, rng.standard_normal((5, 2)),
-          np.array([[1000.0, 0.0, -1000.0], [-50.0, 800.0, 10.0]]))
+          np.array([[1000.0, 0.0, -1000.0], [-50.0, 800.0, 10.0]]),  # probabilities underflow
+          np.array([[750.0, 700.0, 720.0], [-5.0, 2.0, 0.0]]))  # exp overflows, p stays normal
     return [Case(f"probe z {z.shape}", z=z.astype(dtype),
                  labels=make_labels(rng, z.shape[0], z.shape[1], kind, dtype)) for z in zs]
 

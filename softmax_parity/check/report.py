@@ -88,10 +88,11 @@ class Report:
                 lines.append(f"  note: {n}")
             g = r.gradcheck
             if g and r.status == "fail" and g.get("consistent") is not None:
-                lines.append(f"  vs {g['against']}: gradient "
-                             + ("matches it (a consistent pair: the loss is wrong too)"
-                                if g["consistent"] else "does NOT match it (finite differences, "
-                                f"max rel error {g['max_rel_error']:.2g})"))
+                lines.append(f"  gradient vs {g['against']} (finite differences): "
+                             + ("consistent (if the loss is wrong too, the pair is wrong the "
+                                "same way)" if g["consistent"] else
+                                f"NOT consistent, max rel error {g['max_rel_error']:.2g} (the "
+                                f"gradient does not match its loss)"))
         bad = sum(r.status == "fail" for r in self.functions)
         given = sum(r.status != "missing" for r in self.functions)
         lines.append(f"{'PASS' if self.passed else 'FAIL'}: {given - bad} of {given} functions "
