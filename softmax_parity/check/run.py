@@ -130,10 +130,11 @@ def check(tgt: str, *, mapping: dict | str | None = None, examples: int = CHECK_
             continue
         status, rec = in_child(timeout, _one, tgt, mapping, api, examples, seed)
         if status == "timeout":
-            rec = Record(api, "fail", "does not hang", f"returns within {timeout:g} s",
-                         "timed out", hint=generic_hint(api))
+            rec = Record(api, "fail", "does not hang", expected=f"returns within {timeout:g} s",
+                         got="timed out", hint=generic_hint(api))
         elif status != "ok":
-            rec = Record(api, "fail", "does not raise", "a result", rec, hint=generic_hint(api))
+            rec = Record(api, "fail", "does not raise", expected="a result", got=rec,
+                         hint=generic_hint(api))
         if real != api:
             rec.function = real
         records.append(rec)
