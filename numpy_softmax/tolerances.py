@@ -10,6 +10,7 @@ Sections:
   training           when a step's loss counts as divergence
   determinism        how far 1 and 2 BLAS threads, or a resumed run, may end apart
   bench              how closely the bench contenders' final losses must agree
+  check              how far a user's function may be from the reference in `softmax-parity check`
 
 Imports NumPy and dataclasses only.
 """
@@ -265,3 +266,25 @@ THREAD_TOL = {"float32": 1e-5, "float64": 1e-13}
 # The final losses of the bench contenders must agree this closely, relative (float32 runs
 # differ by ~1e-7): a contender that trains a different model is not timed against the others.
 BENCH_LOSS_RTOL = 1e-5
+
+
+# --- check --------------------------------------------------------------------------------------
+# `softmax-parity check` holds a user's function to the reference (numpy_softmax's kernels run in
+# float64 on the same inputs), elementwise:
+#     |got - expected| <= CHECK_ULPS * eps * scale + CHECK_TINIES * tiny
+#   eps    the eps of the input's dtype (the user computes in it)
+#   scale  a worst-case rounding bound for ANY correct way to compute the op, not for ours: a sum
+#          of n terms in any order is off by at most ~n eps sum|terms|, and a logit of
+#          magnitude r rounded once moves exp() by r eps relative (exp(z - lse(z)), one of the
+#          correct ways, does that); softmax_parity.check.budget computes it per op, docs/check.md
+#          derives it. The three correct ways in tests/check (np.logaddexp.reduce, float64 cast
+#          back, one-hot products) pass it (how much of it they use is not measured yet), while
+#          every catalogued mistake is off by an amount of order 1 (a factor N, a wrong axis,
+#          NaN), far outside the float32 budget at ordinary sizes.
+# The same budget decides whether a catalogued mistake reproduces the user's output.
+CHECK_ULPS = 4      # on top of the worst-case bound of the scale: each op rounds a few more times
+CHECK_TINIES = 4    # subnormal results flushed to zero, or not (both correct)
+CHECK_EXAMPLES = 100  # hypothesis examples per function, dtype and label kind (--examples)
+CHECK_TIMEOUT = 20.0  # seconds for all the checks of one function before it counts as hung:
+                      # the whole check of examples/correct.py (7 functions) took ~5 s here,
+                      # so only a hang, or a function far slower than plain NumPy, reaches it

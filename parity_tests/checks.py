@@ -5,13 +5,17 @@ error scales those tolerances are counted in.
 Every comparison is elementwise:   |numpy - tf| <= ulps * eps * scale + tinies * tiny
 (see numpy_softmax.tolerances). Before any value: the shapes and dtypes must match, and where TF
 is finite NumPy must be too. OBSERVED records what passing comparisons used, for
-python -m parity_tests.measure.
+python -m parity_tests.measure. The error scales live in numpy_softmax.scales (`softmax-parity
+check` uses them too); they are imported here under the names the suite has always used.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from numpy_softmax.tolerances import EPS, MATH_ULPS, TOLERANCES, Tol
+from numpy_softmax.scales import (  # noqa: F401  (used by the suite as checks.<name>)
+    math_slack, model_scales, onehot64, scale_dz, scale_grad_W, scale_grad_b, scale_logits,
+    softmax64, tiny_scale_grad_W)
+from numpy_softmax.tolerances import EPS, TOLERANCES, Tol
 
 
 def tol(op: str, dtype=None) -> Tol:
@@ -84,71 +88,3 @@ def record_exact(op: str, dtype, mismatches: int, n: int) -> None:
                                "comparisons": 0})
     rec["max_abs"] = max(rec["max_abs"], float(mismatches))
     rec["comparisons"] += 1
-
-
-# --- error scales ---------------------------------------------------------------------------
-
-def softmax64(z) -> np.ndarray:
-    """A float64 softmax of z (N, C), for error scales only (computed here, not by either side)."""
-    z = np.asarray(z, dtype=np.float64)
-    s = np.exp(z - z.max(axis=1, keepdims=True))  # exp cannot overflow
-    return s / s.sum(axis=1, keepdims=True)
-
-
-def onehot64(labels, C: int) -> np.ndarray:
-    labels = np.asarray(labels)
-    if labels.ndim == 2:
-        return np.abs(labels.astype(np.float64))
-    Y = np.zeros((labels.shape[0], C))
-    Y[np.arange(labels.shape[0]), labels] = 1.0
-    return Y  # (N, C)
-
-
-def scale_logits(X, W, b) -> np.ndarray:
-    """|X| @ |W| + |b|  (N, C): the sum of |terms| of each logit."""
-    return np.abs(X.astype(np.float64)) @ np.abs(W.astype(np.float64)) + np.abs(b)
-
-
-def scale_dz(z, labels, z_scale=None) -> np.ndarray:
-    """(softmax + |Y|) / N  (N, C): what each entry of dL/dZ = (softmax - Y) / N is rounded
-    relative to (the difference itself may cancel to 0). When the logits were computed on each
-    side (X @ W + b, rounded differently), z_scale (N,) = the largest scale_logits of each row
-    adds their difference: d softmax_c = softmax_c (dz_c - sum_j softmax_j dz_j), so
-    + 2 softmax z_scale."""
-    N, C = np.shape(z)
-    p = softmax64(z)  # (N, C)
-    extra = 0.0 if z_scale is None else 2.0 * p * np.asarray(z_scale)[:, None]
-    return (p + onehot64(labels, C) + extra) / N
-
-
-def model_scales(X, W, b, labels):
-    """Error scales of loss_and_grads from the model's inputs: (loss, dZ (N, C)), with the
-    logits' own rounding carried through (see scale_dz)."""
-    X64 = X.astype(np.float64)
-    Z = X64 @ W.astype(np.float64) + b  # (N, C)
-    z_scale = scale_logits(X, W, b).max(axis=1)  # (N,)
-    S = scale_dz(Z, labels, z_scale)  # (N, C)
-    loss = np.log(Z.shape[1]) + 2.0 * z_scale.mean()  # a logit off by dz moves L by <= 2 dz
-    return loss, S
-
-
-def scale_grad_W(X, S) -> np.ndarray:
-    """|X|.T @ S  (D, C), S (N, C) the scale of dZ's entries (scale_dz)."""
-    return np.abs(X.astype(np.float64)).T @ S
-
-
-def scale_grad_b(S) -> np.ndarray:
-    """sum_n S_n  (C,)."""
-    return S.sum(axis=0)
-
-
-def tiny_scale_grad_W(X) -> np.ndarray:
-    """1 + sum_n |X_nd|  (D, 1): dW sums N products X_nd dZ_nc, each dZ possibly flushed."""
-    return 1.0 + np.abs(X.astype(np.float64)).sum(axis=0)[:, None]
-
-
-# --- the math properties (NumPy alone) ---------------------------------------------------
-
-def math_slack(name: str, dtype) -> float:
-    """MATH_ULPS[name] in units of the dtype's eps."""
-    return MATH_ULPS[name][0] * EPS[np.dtype(dtype)]

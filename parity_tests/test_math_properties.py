@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 import numpy_softmax as ns
 from numpy_softmax.tolerances import GRADCHECK, TINY
+from softmax_parity.check.strategies import DTYPES, ORDINARY_SCALES, logit_cases, model_cases
 
 from . import checks
-from .strategies import DTYPES, ORDINARY_SCALES, logit_cases, model_cases
 
 dtypes = pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 

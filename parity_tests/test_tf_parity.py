@@ -1,6 +1,6 @@
 """NumPy vs TensorFlow, op by op and step by step, in float32 and float64.
 
-Each property draws a problem (parity_tests.strategies), computes it with numpy_softmax and
+Each property draws a problem (softmax_parity.check.strategies), computes it with numpy_softmax and
 with TensorFlow, and holds the difference to numpy_softmax.tolerances through
 parity_tests.checks (shapes and dtypes first, then: finite wherever TF is finite, then the
 values). NumPy is looked up as `ns.<name>` at call time, so test_mutations can swap a broken
@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 import numpy_softmax as ns
 import tf_softmax as tfs
 from tf_softmax import tf
+from softmax_parity.check.strategies import DTYPES, ORDINARY_SCALES, logit_cases, model_cases
 
 from . import tf_sgd
 from . import checks
-from .strategies import DTYPES, ORDINARY_SCALES, logit_cases, model_cases
 
 dtypes = pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 

@@ -11,7 +11,7 @@ import sys
 
 from . import __version__
 
-COMMANDS = ["compare", "train", "data", "plot", "explain", "bench", "gradcheck"]  # order of --help
+COMMANDS = ["compare", "train", "data", "plot", "explain", "bench", "gradcheck", "check"]  # order of --help
 
 
 class _Parser(argparse.ArgumentParser):

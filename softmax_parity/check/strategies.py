@@ -1,6 +1,8 @@
-"""Hypothesis strategies for the parity suite: logits, labels and whole model problems.
+"""Hypothesis strategies for the parity suite and `softmax-parity check`: logits, labels and
+whole model problems.
 
-Dimensions: N examples (1..256), D features (1..800), C classes (2..20).
+Dimensions: N examples (1..256), D features (1..800), C classes (2..20, or up to
+large_c when asked: check draws large C).
 
 Hypothesis draws a small recipe (sizes, a seed, a scale, a form) and NumPy's
 default_rng(seed) turns it into arrays: drawing 5,000 floats one by one through hypothesis
@@ -15,7 +17,8 @@ What the draws cover:
           "equal_rows" (some rows constant: softmax exactly 1/C); "dominant" (one entry per row
           far above the rest: probabilities underflow to 0); "offset" (ordinary spread around
           a large common offset, up to +-1e4: the naive softmax overflows though the answer
-          is ordinary)
+          is ordinary); "huge_column" (check only: one column far above the others in every
+          row, the same column)
   labels  class ids (N,); one-hot rows; soft rows (Dirichlet, with and without exact zeros)
 """
 from __future__ import annotations
@@ -29,6 +32,7 @@ DTYPES = (np.float32, np.float64)
 LOGIT_SCALES = (1e-3, 1.0, 10.0, 1e2, 1e3, 1e4)  # the spread of a row's logits
 ORDINARY_SCALES = (1e-3, 0.1, 1.0, 10.0)
 FORMS = ("uniform", "ties", "equal_rows", "dominant", "offset")
+CHECK_FORMS = FORMS + ("huge_column",)  # what `softmax-parity check` draws
 MAX_ABS_LOGIT = 1e4
 
 
@@ -62,7 +66,11 @@ def sizes_n(max_n: int = 256):
         st.integers(2, min(16, max_n)) if k == "small" else st.integers(1, max_n))
 
 
-def sizes_c(max_c: int = 20):
+def sizes_c(max_c: int = 20, large_c: int = 0):
+    """C = 2, or 2..max_c, or (large_c > max_c) max_c..large_c: large C, drawn only when asked
+    (without it the draws are those the parity suite has always made)."""
+    if large_c > max_c:
+        return st.one_of(st.just(2), st.integers(2, max_c), st.integers(max_c, large_c))
     return st.one_of(st.just(2), st.integers(2, max_c))
 
 
@@ -91,6 +99,8 @@ def make_logits(rng, N: int, C: int, scale: float, form: str) -> np.ndarray:
         spread = min(scale, 10.0)
         offset = rng.choice([-1.0, 1.0]) * rng.choice([1e2, 1e3, 1e4])
         z = rng.uniform(-1.0, 1.0, (N, C)) * spread + offset
+    elif form == "huge_column":
+        z[:, rng.integers(C)] = MAX_ABS_LOGIT  # one class far on top in every row
     return np.clip(z, -MAX_ABS_LOGIT, MAX_ABS_LOGIT)
 
 
@@ -118,9 +128,9 @@ LABEL_KINDS = {"ids": ("ids",), "probs": ("onehot", "soft", "sparse"),
 
 @st.composite
 def logit_cases(draw, dtype, labels: str | None = None, scales=LOGIT_SCALES, forms=FORMS,
-                max_n: int = 256, max_c: int = 20):
+                max_n: int = 256, max_c: int = 20, large_c: int = 0):
     """Logits z (N, C) of `dtype`, with labels of kind "ids", "probs", "any" or None."""
-    N, C, seed = draw(sizes_n(max_n)), draw(sizes_c(max_c)), draw(seeds)
+    N, C, seed = draw(sizes_n(max_n)), draw(sizes_c(max_c, large_c)), draw(seeds)
     scale, form = draw(st.sampled_from(scales)), draw(st.sampled_from(forms))
     rng = np.random.default_rng(seed)
     z = make_logits(rng, N, C, scale, form).astype(dtype)

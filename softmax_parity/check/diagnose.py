@@ -1,0 +1,82 @@
+"""Name the mistake behind a failure, and check a gradient against its own loss.
+
+diagnose: run every catalogued mistake that can show in the function (each variant) on the
+counterexample and on the fixed probes; a mistake is named only when it reproduces the user's
+output on all of them (properties.agree, with the float32 budget, which still separates every
+two mistakes by orders of magnitude). None when no mistake, or more than one, reproduces it.
+
+consistency: numpy_softmax.gradcheck of the user's gradient against finite differences of the
+user's own loss (cross_entropy for grad_logits; loss_and_grads' first output), in float64 on a
+small fixed problem. A wrong gradient that matches its own loss means the loss has the same
+mistake (a consistent but wrong pair); one that does not is a slip in the backward pass.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import numpy_softmax as ns
+from numpy_softmax.tolerances import GRADCHECK
+
+from . import inputs, properties
+from .catalogue import CATALOGUE, Flavor, build
+
+
+def candidates(name: str, fn, case, dtype, labels) -> list:
+    """The ids of the mistakes that reproduce fn's outputs on case and the probes."""
+    cases = [case] + inputs.probes(name, dtype, labels)
+    users = [properties.call(name, fn, c) for c in cases]
+    if any(u.parts is None for u in users):
+        return []
+    allowed = [inputs.reference(name, c, np.float32)[1] for c in cases]
+    right = [properties.call(name, build(Flavor(), name), c) for c in cases]
+    found = []
+    for m in CATALOGUE:
+        for variant in m.variants(name):
+            try:
+                theirs = [properties.call(name, variant, c) for c in cases]
+            except Exception:  # a variant that cannot run on this input does not match
+                continue
+            same = [properties.agree(u, t, a) for u, t, a in zip(users, theirs, allowed)]
+            wrong = not all(properties.agree(r, t, a) for r, t, a in zip(right, theirs, allowed))
+            if all(same) and wrong:  # a variant no different from the right code names nothing
+                found.append(m.id)
+                break
+    return found
+
+
+def _probe(rng, N, C):
+    z = rng.standard_normal((N, C)) * 2  # (N, C)
+    return z, rng.integers(0, C, N)
+
+
+def consistency(name: str, fns: dict) -> dict | None:
+    """{"against", "consistent", "max_rel_error"} or None when there is no loss to check against.
+    consistent is None (with "problem") when the functions could not be run."""
+    rng = np.random.default_rng(0)
+    opts = dict(n_directions=3, **GRADCHECK[np.dtype(np.float64)])
+    try:
+        if name == "grad_logits":
+            if "cross_entropy" not in fns:
+                return None
+            ce, z, y = fns["cross_entropy"], *_probe(rng, 4, 3)
+            rep = ns.gradcheck(lambda v: ce(v, y), z, np.asarray(fns[name](z.copy(), y)),
+                               name="dL/dZ", f_scale=float(np.abs(z).max()), **opts)
+            reps, against = [rep], "your cross_entropy"
+        elif name == "loss_and_grads":
+            f = fns[name]
+            X, y = rng.standard_normal((5, 4)), rng.integers(0, 3, 5)
+            W, b = rng.standard_normal((4, 3)), rng.standard_normal(3)
+            _, (dW, db) = f((W.copy(), b.copy()), X.copy(), y.copy())
+            reps = [ns.gradcheck(lambda v: f((v, b), X, y)[0], W, np.asarray(dW), name="dW",
+                                 **opts),
+                    ns.gradcheck(lambda v: f((W, v), X, y)[0], b, np.asarray(db), name="db",
+                                 **opts)]
+            against = "its own loss"
+        else:
+            return None
+    except Exception as e:  # the user's code: whatever it raises, the check could not run
+        return {"against": None, "consistent": None, "max_rel_error": None,
+                "problem": f"{type(e).__name__}: {e}"[:200]}
+    worst = max(r.max_rel_error for r in reps)
+    return {"against": against, "consistent": all(r.passed for r in reps),
+            "max_rel_error": float(worst) if np.isfinite(worst) else repr(float(worst))}

@@ -1,0 +1,142 @@
+"""softmax-parity check: verdicts and diagnoses of the example files, correct code written
+three other ways, the JSON shape, exit codes, and functions that raise or hang."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from softmax_parity.check import CATALOGUE, check
+from softmax_parity.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+LEARNERS = Path(__file__).parent / "learners"
+CORRECT = [EXAMPLES / "correct.py", *sorted(LEARNERS.glob("correct_*.py"))]
+IDS = ("no-max-shift", "log-of-softmax", "sum-not-mean", "grad-not-divided-by-n", "wrong-axis",
+       "double-softmax", "transposed-grad", "bias-grad-not-summed", "dtype-not-preserved",
+       "mutates-input")
+
+
+def test_the_catalogue_has_every_id_the_issue_names_each_with_a_two_line_hint():
+    ids = [m.id for m in CATALOGUE]
+    assert set(IDS) <= set(ids) and len(ids) == len(set(ids))
+    assert all(len(m.hint) == 2 and m.see for m in CATALOGUE)
+
+
+@pytest.mark.parametrize("mistake", IDS)
+def test_each_mistake_file_is_diagnosed_with_its_id(mistake):
+    report = check(str(EXAMPLES / f"mistake_{mistake.replace('-', '_')}.py"))
+    assert not report.passed
+    failed = [r for r in report.functions if r.status == "fail"]
+    assert any(r.diagnosis == mistake for r in failed), [(r.name, r.diagnosis) for r in failed]
+    assert {r.diagnosis for r in failed} <= {mistake, None}  # never another mistake's name
+
+
+@pytest.mark.parametrize("path", CORRECT, ids=lambda p: p.stem)
+def test_correct_code_written_any_way_passes_in_float32_and_float64(path):
+    report = check(str(path))
+    assert report.passed, report.format()
+    assert {r.status for r in report.functions} <= {"pass", "missing"}
+    assert sum(r.status == "pass" for r in report.functions) >= 6
+
+
+def _run(capsys, *argv):
+    rc = main(["check", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_json_is_one_object_with_the_documented_keys(capsys):
+    rc, out, _ = _run(capsys, EXAMPLES / "mistake_sum_not_mean.py", "--json")
+    assert rc == 1
+    d = json.loads(out)
+    assert set(d) == {"target", "passed", "functions"} and d["passed"] is False
+    keys = {"name", "status", "property", "counterexample", "expected", "got", "diagnosis",
+            "hint"}
+    for f in d["functions"]:
+        assert keys <= set(f) and f["status"] in ("pass", "fail", "missing")
+    ce = next(f for f in d["functions"] if f["name"] == "cross_entropy")
+    assert ce["diagnosis"] == "sum-not-mean" and ce["counterexample"]["recipe"]
+    assert len(ce["hint"].splitlines()) == 2
+
+
+def test_a_correct_file_exits_0_and_prints_a_table(capsys):
+    rc, out, _ = _run(capsys, EXAMPLES / "correct.py", "--examples", "20")
+    assert rc == 0 and "PASS" in out.splitlines()[-1]
+
+
+def _write(tmp_path, text, name="learner.py"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_a_function_that_raises_fails_alone(tmp_path, capsys):
+    p = _write(tmp_path, "import numpy as np\n"
+                         "def softmax(z):\n    raise RuntimeError('not yet')\n"
+                         "def logsumexp(z):\n    m = z.max(axis=1)\n"
+                         "    return m + np.log(np.exp(z - m[:, None]).sum(axis=1))\n")
+    rc, out, _ = _run(capsys, p, "--json")
+    d = {f["name"]: f for f in json.loads(out)["functions"]}
+    assert rc == 1
+    assert d["softmax"]["property"] == "does not raise" and "RuntimeError" in d["softmax"]["got"]
+    assert d["logsumexp"]["status"] == "pass" and d["cross_entropy"]["status"] == "missing"
+
+
+def test_a_function_that_hangs_times_out_and_the_others_are_checked(tmp_path, capsys):
+    p = _write(tmp_path, "import numpy as np\ndef softmax(z):\n    while True:\n        pass\n"
+                         "def log_softmax(z):\n    s = z - z.max(axis=1, keepdims=True)\n"
+                         "    return s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n")
+    t0 = time.monotonic()
+    rc, out, _ = _run(capsys, p, "--json", "--timeout", "3")
+    assert time.monotonic() - t0 < 20
+    d = {f["name"]: f for f in json.loads(out)["functions"]}
+    assert rc == 1 and d["softmax"]["got"] == "timed out"
+    assert d["log_softmax"]["status"] == "pass"
+
+
+@pytest.mark.parametrize("text, line", [("import numpy as np\ndef softmax(z)\n    return z\n", 2),
+                                        ("import numpy as np\n\nx = 1 / 0\n", 3)])
+def test_a_target_that_does_not_import_exits_2_naming_file_and_line(tmp_path, capsys, text,
+                                                                    line):
+    p = _write(tmp_path, text)
+    rc, out, err = _run(capsys, p)
+    assert rc == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and f"{p}:{line}" in err
+
+
+def test_usage_errors_exit_2(tmp_path, capsys):
+    assert _run(capsys, tmp_path / "nope.py")[0] == 2
+    assert _run(capsys, _write(tmp_path, "x = 1\n"))[0] == 2  # no API function
+    assert _run(capsys, EXAMPLES / "correct.py", "--map", "f=nonsense")[0] == 2
+
+
+def test_map_checks_a_differently_named_function(tmp_path, capsys):
+    p = _write(tmp_path, "import numpy as np\ndef my_softmax(z):\n"
+                         "    e = np.exp(z - z.max(axis=1, keepdims=True))\n"
+                         "    return e / e.sum(axis=1, keepdims=True)\n")
+    rc, out, _ = _run(capsys, p, "--map", "my_softmax=softmax", "--json")
+    d = {f["name"]: f for f in json.loads(out)["functions"]}
+    assert rc == 0 and d["softmax"]["status"] == "pass" and d["softmax"]["function"] == "my_softmax"
+
+
+def test_probability_labels_refused_are_noted_not_failed(tmp_path):
+    p = _write(tmp_path, "import numpy as np\ndef cross_entropy(z, y):\n"
+                         "    assert y.ndim == 1\n"
+                         "    s = z - z.max(axis=1, keepdims=True)\n"
+                         "    lp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n"
+                         "    return -lp[np.arange(len(y)), y].mean()\n")
+    r = check(str(p)).functions[3]
+    assert r.name == "cross_entropy" and r.status == "pass"
+    assert "probability labels not supported" in r.notes
+
+
+def test_a_full_check_of_one_file_is_timed(capsys):
+    """Measured, not asserted (the machine is shared): the issue asks for well under 30 s."""
+    t0 = time.monotonic()
+    check(str(EXAMPLES / "correct.py"))
+    with capsys.disabled():
+        print(f"\nfull check of examples/correct.py: {time.monotonic() - t0:.1f} s")
