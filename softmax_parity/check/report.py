@@ -66,18 +66,20 @@ class Report:
     functions: list
     examples: int = 0
     seed: int = 0
+    oracles: list = field(default_factory=lambda: ["numpy_softmax"])
 
     @property
     def passed(self) -> bool:
         return all(r.status != "fail" for r in self.functions)
 
     def to_json(self) -> dict:
-        return {"target": self.target, "passed": self.passed,
+        return {"target": self.target, "passed": self.passed, "oracles": self.oracles,
                 "functions": [asdict(r) for r in self.functions]}
 
     def format(self) -> str:
         lines = [f"softmax-parity check {self.target}: float32 and float64, {self.examples} "
-                 f"examples per dtype and label kind, seed {self.seed}"]
+                 f"examples per dtype and label kind, seed {self.seed}; oracles: "
+                 + " and ".join(self.oracles)]
         for r in self.functions:
             label = r.name + (f" ({r.function})" if r.function else "")
             verdict = {"pass": "pass", "fail": "FAIL", "missing": "not provided"}[r.status]

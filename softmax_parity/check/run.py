@@ -17,7 +17,7 @@ import numpy as np
 from numpy_softmax.tolerances import CHECK_EXAMPLES, CHECK_TIMEOUT
 
 from ..errors import UsageError
-from . import diagnose, inputs, properties, target
+from . import diagnose, inputs, properties, second_oracle, target
 from .catalogue import BY_ID
 from .report import Record, Report, counterexample, generic_hint
 from .strategies import DTYPES
@@ -87,6 +87,39 @@ def _one(tgt: str, mapping: dict, name: str, examples: int, seed: int) -> Record
     return check_function(name, fns, examples, seed)
 
 
+def _second_opinions(tgt: str, mapping: dict, names: list) -> dict:
+    """{name: None (TF agrees) or the probe where it does not}, TF imported once, here."""
+    module = target.load(tgt)
+    found = target.find_functions(module, mapping)
+    return {name: second_oracle.disagreement(
+                name, getattr(module, found[name]),
+                ("ids", "probs") if name in inputs.LABELLED else (None,))
+            for name in names}
+
+
+def _with_second_opinion(tgt: str, mapping: dict, records: list, timeout: float) -> list:
+    """Each record that numpy_softmax passed, held to TensorFlow's answer on the probes."""
+    passed = [r.name for r in records if r.status == "pass"]
+    if not passed:
+        return records
+    status, found = in_child(max(timeout, second_oracle.TIMEOUT), _second_opinions, tgt,
+                             mapping, passed)
+    for r in records:
+        if r.name not in passed:
+            continue
+        if status != "ok":
+            r.notes.append(f"TensorFlow, the second oracle, gave no answer ({status})")
+        elif found[r.name] is None:
+            r.notes.append("TensorFlow, the second oracle, agrees on the probes")
+        else:
+            d = found[r.name]
+            r.status, r.property = "fail", "agrees with TensorFlow"
+            r.counterexample = counterexample(r.name, d["case"])
+            r.expected, r.got, r.where = d["expected"], d["got"], d["where"]
+            r.hint = generic_hint(r.name)
+    return records
+
+
 def in_child(timeout: float, job, *args):
     """(status, value): job(*args) run in a child process; ("timeout", None) after `timeout`
     seconds (the child is killed), ("error", message) if it raised or died."""
@@ -108,9 +141,11 @@ def in_child(timeout: float, job, *args):
 
 
 def check(tgt: str, *, mapping: dict | str | None = None, examples: int = CHECK_EXAMPLES,
-          seed: int = 0, timeout: float = CHECK_TIMEOUT) -> Report:
+          seed: int = 0, timeout: float = CHECK_TIMEOUT, tf: bool = True) -> Report:
     """Check the target's API functions; a Report (report.passed, report.functions,
-    report.to_json(), report.format()). Raises UsageError when the target does not import."""
+    report.to_json(), report.format()). numpy_softmax is the oracle; with tf (and TensorFlow
+    installed) TF is a second one, on fixed probes. Raises UsageError when the target does
+    not import."""
     if isinstance(mapping, str) or mapping is None:
         mapping = target.parse_map(mapping)
     if examples < 1:
@@ -138,4 +173,8 @@ def check(tgt: str, *, mapping: dict | str | None = None, examples: int = CHECK_
         if real != api:
             rec.function = real
         records.append(rec)
-    return Report(tgt, records, examples=examples, seed=seed)
+    oracles = ["numpy_softmax"]
+    if tf and second_oracle.available():
+        records = _with_second_opinion(tgt, mapping, records, timeout)
+        oracles.append("tensorflow")
+    return Report(tgt, records, examples=examples, seed=seed, oracles=oracles)

@@ -6,10 +6,12 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from softmax_parity.check import CATALOGUE, check
-from softmax_parity.cli import main
+from softmax_parity.check import CATALOGUE, check, second_oracle
+from softmax_parity.check.strategies import DTYPES
+from softmax_parity.check import inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -28,7 +30,8 @@ def test_the_catalogue_has_every_id_the_issue_names_each_with_a_two_line_hint():
 
 @pytest.mark.parametrize("mistake", IDS)
 def test_each_mistake_file_is_diagnosed_with_its_id(mistake):
-    report = check(str(EXAMPLES / f"mistake_{mistake.replace('-', '_')}.py"))
+    report = check(str(EXAMPLES / f"mistake_{mistake.replace('-', '_')}.py"), tf=False,
+                   examples=40)
     assert not report.passed
     failed = [r for r in report.functions if r.status == "fail"]
     assert any(r.diagnosis == mistake for r in failed), [(r.name, r.diagnosis) for r in failed]
@@ -37,23 +40,18 @@ def test_each_mistake_file_is_diagnosed_with_its_id(mistake):
 
 @pytest.mark.parametrize("path", CORRECT, ids=lambda p: p.stem)
 def test_correct_code_written_any_way_passes_in_float32_and_float64(path):
-    report = check(str(path))
+    report = check(str(path), tf=False)
     assert report.passed, report.format()
     assert {r.status for r in report.functions} <= {"pass", "missing"}
     assert sum(r.status == "pass" for r in report.functions) >= 6
 
 
-def _run(capsys, *argv):
-    rc = main(["check", *map(str, argv)])
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def test_json_is_one_object_with_the_documented_keys(capsys):
-    rc, out, _ = _run(capsys, EXAMPLES / "mistake_sum_not_mean.py", "--json")
+def test_json_is_one_object_with_the_documented_keys(cli):
+    rc, out, _ = cli("check", EXAMPLES / "mistake_sum_not_mean.py", "--json", "--no-tf")
     assert rc == 1
     d = json.loads(out)
-    assert set(d) == {"target", "passed", "functions"} and d["passed"] is False
+    assert set(d) == {"target", "passed", "oracles", "functions"} and d["passed"] is False
+    assert d["oracles"] == ["numpy_softmax"]
     keys = {"name", "status", "property", "counterexample", "expected", "got", "diagnosis",
             "hint"}
     for f in d["functions"]:
@@ -63,9 +61,11 @@ def test_json_is_one_object_with_the_documented_keys(capsys):
     assert len(ce["hint"].splitlines()) == 2
 
 
-def test_a_correct_file_exits_0_and_prints_a_table(capsys):
-    rc, out, _ = _run(capsys, EXAMPLES / "correct.py", "--examples", "20")
+def test_a_correct_file_exits_0_and_prints_a_table(cli):
+    rc, out, _ = cli("check", EXAMPLES / "correct.py", "--examples", "20")
     assert rc == 0 and "PASS" in out.splitlines()[-1]
+    assert "oracles: numpy_softmax and tensorflow" in out.splitlines()[0]
+    assert out.count("TensorFlow, the second oracle, agrees on the probes") == 7
 
 
 def _write(tmp_path, text, name="learner.py"):
@@ -74,24 +74,24 @@ def _write(tmp_path, text, name="learner.py"):
     return p
 
 
-def test_a_function_that_raises_fails_alone(tmp_path, capsys):
+def test_a_function_that_raises_fails_alone(tmp_path, cli):
     p = _write(tmp_path, "import numpy as np\n"
                          "def softmax(z):\n    raise RuntimeError('not yet')\n"
                          "def logsumexp(z):\n    m = z.max(axis=1)\n"
                          "    return m + np.log(np.exp(z - m[:, None]).sum(axis=1))\n")
-    rc, out, _ = _run(capsys, p, "--json")
+    rc, out, _ = cli("check", p, "--json", "--no-tf")
     d = {f["name"]: f for f in json.loads(out)["functions"]}
     assert rc == 1
     assert d["softmax"]["property"] == "does not raise" and "RuntimeError" in d["softmax"]["got"]
     assert d["logsumexp"]["status"] == "pass" and d["cross_entropy"]["status"] == "missing"
 
 
-def test_a_function_that_hangs_times_out_and_the_others_are_checked(tmp_path, capsys):
+def test_a_function_that_hangs_times_out_and_the_others_are_checked(tmp_path, cli):
     p = _write(tmp_path, "import numpy as np\ndef softmax(z):\n    while True:\n        pass\n"
                          "def log_softmax(z):\n    s = z - z.max(axis=1, keepdims=True)\n"
                          "    return s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n")
     t0 = time.monotonic()
-    rc, out, _ = _run(capsys, p, "--json", "--timeout", "3")
+    rc, out, _ = cli("check", p, "--json", "--timeout", "3", "--no-tf")
     assert time.monotonic() - t0 < 20
     d = {f["name"]: f for f in json.loads(out)["functions"]}
     assert rc == 1 and d["softmax"]["got"] == "timed out"
@@ -100,25 +100,25 @@ def test_a_function_that_hangs_times_out_and_the_others_are_checked(tmp_path, ca
 
 @pytest.mark.parametrize("text, line", [("import numpy as np\ndef softmax(z)\n    return z\n", 2),
                                         ("import numpy as np\n\nx = 1 / 0\n", 3)])
-def test_a_target_that_does_not_import_exits_2_naming_file_and_line(tmp_path, capsys, text,
+def test_a_target_that_does_not_import_exits_2_naming_file_and_line(tmp_path, cli, text,
                                                                     line):
     p = _write(tmp_path, text)
-    rc, out, err = _run(capsys, p)
+    rc, out, err = cli("check", p)
     assert rc == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and f"{p}:{line}" in err
 
 
-def test_usage_errors_exit_2(tmp_path, capsys):
-    assert _run(capsys, tmp_path / "nope.py")[0] == 2
-    assert _run(capsys, _write(tmp_path, "x = 1\n"))[0] == 2  # no API function
-    assert _run(capsys, EXAMPLES / "correct.py", "--map", "f=nonsense")[0] == 2
+def test_usage_errors_exit_2(tmp_path, cli):
+    assert cli("check", tmp_path / "nope.py").code == 2
+    assert cli("check", _write(tmp_path, "x = 1\n")).code == 2  # no API function
+    assert cli("check", EXAMPLES / "correct.py", "--map", "f=nonsense").code == 2
 
 
-def test_map_checks_a_differently_named_function(tmp_path, capsys):
+def test_map_checks_a_differently_named_function(tmp_path, cli):
     p = _write(tmp_path, "import numpy as np\ndef my_softmax(z):\n"
                          "    e = np.exp(z - z.max(axis=1, keepdims=True))\n"
                          "    return e / e.sum(axis=1, keepdims=True)\n")
-    rc, out, _ = _run(capsys, p, "--map", "my_softmax=softmax", "--json")
+    rc, out, _ = cli("check", p, "--map", "my_softmax=softmax", "--json", "--no-tf")
     d = {f["name"]: f for f in json.loads(out)["functions"]}
     assert rc == 0 and d["softmax"]["status"] == "pass" and d["softmax"]["function"] == "my_softmax"
 
@@ -129,7 +129,7 @@ def test_probability_labels_refused_are_noted_not_failed(tmp_path):
                          "    s = z - z.max(axis=1, keepdims=True)\n"
                          "    lp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n"
                          "    return -lp[np.arange(len(y)), y].mean()\n")
-    r = check(str(p)).functions[3]
+    r = check(str(p), tf=False).functions[3]
     assert r.name == "cross_entropy" and r.status == "pass"
     assert "probability labels not supported" in r.notes
 
@@ -140,3 +140,32 @@ def test_a_full_check_of_one_file_is_timed(capsys):
     check(str(EXAMPLES / "correct.py"))
     with capsys.disabled():
         print(f"\nfull check of examples/correct.py: {time.monotonic() - t0:.1f} s")
+
+
+@pytest.mark.parametrize("name", inputs.API)
+def test_tensorflow_the_second_oracle_agrees_with_numpy_softmax_on_every_probe(name):
+    """TF's answers (its own ops, its autodiff) are within the budget of numpy_softmax's."""
+    kinds = ("ids", "probs") if name in inputs.LABELLED else (None,)
+    for kind in kinds:
+        for dtype in DTYPES:
+            for case in inputs.probes(name, dtype, kind):
+                expected, allowed, _ = inputs.reference(name, case)
+                tf_parts = second_oracle.expected(name, case)
+                for k, e in expected.items():
+                    t = np.asarray(tf_parts[k], dtype=np.float64).reshape(np.shape(e))
+                    assert np.array_equal(np.isfinite(t), np.isfinite(e)), (name, k)
+                    fin = np.isfinite(e)
+                    assert np.all(np.abs(t - e)[fin] <= np.asarray(allowed[k])[fin]), (name, k)
+
+
+def test_the_second_oracle_names_the_probe_where_a_function_leaves_tfs_answer():
+    from numpy_softmax import kernels
+
+    def softmax_one_percent_off(z):
+        return (kernels.softmax(z, 1) * 1.01).astype(z.dtype)
+
+    d = second_oracle.disagreement("softmax", softmax_one_percent_off, (None,))
+    assert d is not None and d["where"][0] == "out"
+    assert abs(d["got"] / d["expected"] - 1.01) < 1e-3
+    assert second_oracle.disagreement(
+        "softmax", lambda z: kernels.softmax(z, 1), (None,)) is None
