@@ -18,7 +18,7 @@ def _scalar(a: np.ndarray):
     return a[()] if a.ndim == 0 else a
 
 
-def logsumexp(z, axis: int | None = -1):
+def logsumexp(z, axis: int | None = -1, **scipy_only):
     """log(sum_j exp(z_j)) along `axis` (None: over the whole array), stable for any finite z.
 
     Formula: lse(z) = m + log(sum_j exp(z_j - m)) with m = max_j z_j. Every z_j - m <= 0, so no
@@ -29,6 +29,7 @@ def logsumexp(z, axis: int | None = -1):
     NumPy scalar of z's dtype.   Gradient: d lse / d z = softmax(z).
     TF: tf.reduce_logsumexp.  SciPy: scipy.special.logsumexp (real z, axis int or None).
     """
+    validate.no_options("logsumexp", scipy_only)
     z = validate.masked_logits("z", z)
     validate.axis("axis", axis, z.ndim, allow_none=True)
     return _scalar(kernels.logsumexp(z, axis))
@@ -42,7 +43,7 @@ def _softmax_input(z, axis, what: str) -> np.ndarray:
     return z
 
 
-def softmax(z, axis: int | None = -1) -> np.ndarray:
+def softmax(z, axis: int | None = -1, **scipy_only) -> np.ndarray:
     """softmax(z)_j = exp(z_j) / sum_k exp(z_k), along `axis` (None: over the whole array),
     stable for any finite z.
 
@@ -52,17 +53,19 @@ def softmax(z, axis: int | None = -1) -> np.ndarray:
     (..., C); each slice sums to 1; 0 rows give 0 rows.
     Gradient (Jacobian of one row): d s_i / d z_j = s_i (delta_ij - s_j).  TF: tf.nn.softmax.
     """
+    validate.no_options("softmax", scipy_only)
     z = _softmax_input(z, axis, "softmax")
     return kernels.softmax(z, axis)
 
 
-def log_softmax(z, axis: int | None = -1) -> np.ndarray:
+def log_softmax(z, axis: int | None = -1, **scipy_only) -> np.ndarray:
     """log softmax(z)_j = z_j - lse(z), stable for any finite z (never log(0) of an underflowed
     softmax: log_softmax(z) stays finite where log(softmax(z)) would be -inf).
 
     Masks: a -inf entry gets -inf (log 0); the rest as softmax. Shapes: z (..., C) -> (..., C).
     Gradient: d/dz_j of row entry i = delta_ij - softmax(z)_j.  TF: tf.nn.log_softmax.
     """
+    validate.no_options("log_softmax", scipy_only)
     z = _softmax_input(z, axis, "log_softmax")
     return kernels.log_softmax(z, axis)
 

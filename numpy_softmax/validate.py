@@ -98,6 +98,15 @@ def axis(name: str, ax, ndim: int, allow_none: bool = False) -> None:
                          f"array, got {ax!r}")
 
 
+def no_options(op: str, options: dict) -> None:
+    """SciPy's softmax family takes options ours do not (b=, return_sign=, keepdims=): a clear
+    refusal instead of Python's TypeError."""
+    if options:
+        name = sorted(options)[0]
+        raise InputError(f"{op} takes only z and axis, got {name}= (SciPy's b, return_sign and "
+                         "keepdims are not supported)")
+
+
 def masked_labels(name: str, z: np.ndarray, kind: str, y: np.ndarray) -> None:
     """No label puts weight on a masked class: there the loss is inf and has no gradient (TF's
     autodiff returns -Y/N at the masked entry, the gradient of nothing). Names the first row."""
