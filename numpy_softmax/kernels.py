@@ -21,10 +21,14 @@ import numpy as np
 
 
 def logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """lse(z) = m + log(sum_j exp(z_j - m)), m = max_j z_j.  (..., C) -> (...) for axis=-1."""
-    m = np.max(z, axis=axis, keepdims=True)  # the largest entry of each slice
+    """lse(z) = m + log(sum_j exp(z_j - m)), m = max_j z_j.  (..., C) -> (...) for axis=-1;
+    axis=None reduces the whole array to a 0-d array. A slice of -inf only, or an empty one,
+    gives -inf."""
+    m = np.max(z, axis=axis, keepdims=True, initial=-np.inf)  # each slice's largest entry
+    m[m == -np.inf] = 0  # a slice of -inf only (or empty): shift by 0, exp gives 0s, log 0 = -inf
     s = np.sum(np.exp(z - m), axis=axis, keepdims=True)  # z - m <= 0: exp cannot overflow; s >= 1
-    return np.squeeze(m + np.log(s), axis=axis)
+    with np.errstate(divide="ignore"):  # s = 0 only in a slice of -inf only
+        return np.squeeze(m + np.log(s), axis=axis)
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -52,7 +56,8 @@ def cross_entropy(z: np.ndarray, kind: str, y: np.ndarray):
     if kind == "ids":
         per_row = -logp[np.arange(z.shape[0]), y]  # (N,)  picks log p(true class)
     else:
-        per_row = -np.sum(y * logp, axis=1)  # (N,)
+        # 0 log 0 = 0: a class the label does not weight adds nothing, even masked (-inf)
+        per_row = -np.sum(y * np.where(y > 0, logp, 0), axis=1)  # (N,)
     return per_row.mean(dtype=z.dtype)
 
 

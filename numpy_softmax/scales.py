@@ -20,6 +20,19 @@ def softmax64(z) -> np.ndarray:
     return s / s.sum(axis=1, keepdims=True)
 
 
+def max_abs_finite(z, axis=None) -> np.ndarray:
+    """max |z| over the finite entries (masked -inf ones count as 0): the magnitude the ops
+    round at, masks or not."""
+    z = np.asarray(z, dtype=np.float64)
+    return np.max(np.abs(np.where(np.isfinite(z), z, 0.0)), axis=axis)
+
+
+def lse_scale(z, axis=1) -> np.ndarray:
+    """max |z| + log C per slice: logsumexp rounds at the max's magnitude, plus the log of a sum
+    of up to C terms."""
+    return max_abs_finite(z, axis) + np.log(np.shape(z)[axis] if axis is not None else z.size)
+
+
 def onehot64(labels, C: int) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.ndim == 2:

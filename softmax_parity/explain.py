@@ -69,6 +69,31 @@ LINKS = (
 )
 
 
+# With a mask (explain --toy --mask) two links change: the logits get M, -inf on the masked
+# classes and 0 elsewhere, and TF's loss is the sparse op (the dense one with one-hot labels
+# computes 0 * -inf = NaN at a masked class).
+MASKED_LINKS = {
+    "Z": Link("Z", "logits", "Z = X W + b + M,   M = -inf (masked) or 0",
+              "Z = X @ W + b + M", "Z = tf.matmul(X, W) + b + M",
+              "one score per class; a masked class scores -inf, so exp gives it exactly 0"),
+    "E": Link("E", "exp", "E = exp(S)", "E = np.exp(S)", "E = tf.exp(S)",
+              "every entry in [0, 1]: exp(-inf) = 0 exactly for the masked class; the largest "
+              "of each row is still exactly 1 (a row max is finite while one class is kept)"),
+    "L": Link("L", "cross-entropy", "L = -(1/N) sum_n log P[n, y_n]",
+              "L = -logP[np.arange(N), y].mean()",
+              "L = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(\n"
+              "        labels=y, logits=Z))",
+              "finite: the masked class is not a true class (one-hot labels in the dense op "
+              "would give 0 * -inf = NaN there)"),
+    "dZ": Link("dZ", "dL/dZ", "dL/dZ = (P - Y) / N,   Y = onehot(y)",
+               "dZ = (P - np.eye(C)[y]) / N", "dZ = tape.gradient(L, Z)   (autodiff)",
+               "a masked entry gets exactly 0 (P = 0, Y = 0); rows still sum to 0"),
+    "dW": Link("dW", "dL/dW", "dL/dW = X^T dL/dZ", "dW = X.T @ dZ", "dW = tape.gradient(L, W)",
+               "the masked class learns from the other examples only: W[1, 2] gets 0, since "
+               "feature 1 is nonzero only in example 0, where class 2 is masked"),
+}
+
+
 @dataclass(frozen=True)
 class Example:
     X: np.ndarray  # (N, D)
@@ -76,6 +101,18 @@ class Example:
     params: Params
     lr: float
     about: str     # where X, y and the parameters came from (lines)
+    mask: np.ndarray | None = None  # (N, C) bool: True where a class is masked (logit -inf)
+
+    def M(self) -> np.ndarray | None:
+        """The mask as logits to add: -inf where masked, 0 elsewhere (N, C); None without one."""
+        return None if self.mask is None else np.where(self.mask, -np.inf, 0).astype(self.X.dtype)
+
+
+def links(ex: Example) -> tuple:
+    """The LINKS this example runs (two differ when it has a mask)."""
+    if ex.mask is None:
+        return LINKS
+    return tuple(MASKED_LINKS.get(ln.key, ln) for ln in LINKS)
 
 
 def toy_example(lr: float = 0.01, dtype="float32") -> Example:
@@ -90,12 +127,29 @@ def toy_example(lr: float = 0.01, dtype="float32") -> Example:
                    "W chosen so that Z = [[1, 0], [2, -1]]; b starts at 0 as in the seed")
 
 
+def toy_mask_example(lr: float = 0.01, dtype="float32") -> Example:
+    """The toy with a third class, masked for the first example: Z = [[1, 0, -inf], [2, -1,
+    0.5]]. Unmasked, class 2 would tie class 0 at the top of the first row (its logit is 1)."""
+    dt = np.dtype(dtype)
+    X = np.array([[1.0, 1.0], [2.0, 0.0]], dtype=dt)  # (N, D) = (2, 2)
+    W = np.array([[1.0, -0.5, 0.25], [0.0, 0.5, 0.75]], dtype=dt)  # (D, C) = (2, 3)
+    b = np.zeros(3, dtype=dt)  # (C,)
+    mask = np.array([[False, False, True], [False, False, False]])  # (N, C)
+    return Example(X, np.array([0, 1]), Params(W, b), lr,
+                   "toy with a mask: 2 examples, 2 features, 3 classes; class 2 is masked for "
+                   "example 0 (M[0, 2] = -inf), so X W + b = [[1, 0, 1], [2, -1, 0.5]] becomes "
+                   "Z = [[1, 0, -inf], [2, -1, 0.5]]; watch the -inf become P = 0, log P = -inf, "
+                   "dZ = 0, and W[:, 2] move by example 1 alone", mask)
+
+
 def numpy_values(ex: Example) -> dict:
     """Every link's value, computed by the NumPy expressions LINKS prints."""
     X, y, (W, b), lr = ex.X, ex.y, ex.params, ex.lr
     N, C = X.shape[0], W.shape[1]
     Z = X @ W + b  # (N, C)
-    S = Z - Z.max(axis=1, keepdims=True)  # (N, C) exp cannot overflow
+    if ex.mask is not None:
+        Z = Z + ex.M()  # (N, C) -inf where masked
+    S = Z - Z.max(axis=1, keepdims=True)  # (N, C) exp cannot overflow; -inf stays -inf
     E = np.exp(S)  # (N, C)
     P = E / E.sum(axis=1, keepdims=True)  # (N, C)
     logP = S - np.log(E.sum(axis=1, keepdims=True))  # (N, C)
@@ -119,12 +173,17 @@ def tf_values(ex: Example) -> dict:
     b = tf.Variable(ex.params.b)
     with tf.GradientTape() as tape:
         Z = tf.matmul(X, W) + b
+        if ex.mask is not None:
+            Z = Z + tf.constant(ex.M())
         S = Z - tf.reduce_max(Z, axis=1, keepdims=True)
         E = tf.exp(S)
         P = tf.nn.softmax(Z)
         logP = tf.nn.log_softmax(Z)
-        L = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(
-            labels=tf.one_hot(y, C, dtype=Z.dtype), logits=Z))
+        if ex.mask is None:
+            L = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(
+                labels=tf.one_hot(y, C, dtype=Z.dtype), logits=Z))
+        else:
+            L = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=Z))
     dZ, dW, db = tape.gradient(L, [Z, W, b])
     out = dict(Z=Z, S=S, E=E, P=P, logP=logP, L=L, dZ=dZ, dW=dW, db=db)
     out = {k: v.numpy() for k, v in out.items()}
@@ -145,14 +204,16 @@ class Step:
     def max_diff(self) -> float | None:
         if self.tf_value is None:
             return None
-        return float(np.max(np.abs(np.asarray(self.np_value, np.float64) - self.tf_value)))
+        a, e = np.asarray(self.np_value, np.float64), np.asarray(self.tf_value, np.float64)
+        with np.errstate(invalid="ignore"):  # -inf - -inf: the same masked entry, a difference 0
+            return float(np.max(np.where(a == e, 0.0, np.abs(a - e))))
 
 
 def steps(ex: Example, *, use_tf: bool = True) -> list:
     """The LINKS in order, each with its NumPy value and (use_tf) its TF value."""
     npv = numpy_values(ex)
     tfv = tf_values(ex) if use_tf else {}
-    return [Step(link, npv[link.key], tfv.get(link.key)) for link in LINKS]
+    return [Step(link, npv[link.key], tfv.get(link.key)) for link in links(ex)]
 
 
 # --- printing, 80 columns ---------------------------------------------------------------------
@@ -225,6 +286,8 @@ def format_example(ex: Example, use_tf: bool = True) -> str:
         out += _wrap(line, indent=0)
     out.append(f"N = {N} examples, D = {D} features, C = {C} classes, lr = {ex.lr:g}, "
                f"y = {ex.y.tolist()}")
+    if ex.mask is not None:
+        out += _value_lines("M", ex.M(), list(range(N)))
     if D <= 4:
         out += _value_lines("X", ex.X, list(range(N)))
         out += _value_lines("W", ex.params.W, list(range(D)))

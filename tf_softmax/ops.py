@@ -8,6 +8,11 @@ validation (one set of rules, one set of messages); the math is TF's: tf.reduce_
 tf.nn.softmax, tf.nn.log_softmax, tf.nn.(sparse_)softmax_cross_entropy_with_logits, and every
 gradient comes from TF autodiff (tf.GradientTape), never from the hand-derived formula: that is
 the cross-check. Results come back as NumPy arrays (np.asarray) in the input dtype.
+
+Masked logits (-inf) get TF's own values (softmax 0, log_softmax -inf, ignored by logsumexp,
+loss inf when the true class is masked); where TF would silently return NaN (a fully masked
+row, +inf, NaN) numpy_softmax's validation raises its InputError first. One exception, said
+where it happens: probability labels on masked rows (see cross_entropy).
 """
 from __future__ import annotations
 
@@ -36,55 +41,86 @@ def tensor_logits(W, b, X):
     return tf.matmul(X, W) + b  # (N, C)
 
 
-def _check_logits_labels(logits, labels, what: str):
-    z = validate.float_array("logits", logits, 2)
-    kind, y = validate.labels("labels", labels, z.shape[0], z.shape[1], z.dtype)
-    if z.shape[0] == 0:
-        raise InputError(f"logits has 0 rows; {what} needs N >= 1")
-    return z, kind, y
+def tensor_masked_cross_entropy(z, y):
+    """Mean cross-entropy of logits z (N, C) holding -inf (masked classes) against probability
+    rows Y (N, C), with 0 log 0 = 0: TF's fused softmax_cross_entropy_with_logits gives
+    0 * -inf = NaN for every masked class the label does not weight."""
+    logp = tf.nn.log_softmax(z, axis=1)  # (N, C), -inf where masked
+    terms = tf.where(y > 0, y * logp, tf.zeros_like(logp))  # (N, C); autodiff: 0 where y = 0
+    return tf.reduce_mean(-tf.reduce_sum(terms, axis=1))
+
+
+def _loss(zt, z: np.ndarray, kind: str, y: np.ndarray):
+    """The mean cross-entropy of the tensor zt (= z): TF's fused ops, or the masked form for
+    probability rows on masked logits."""
+    if kind == "probs" and bool(np.any(np.isneginf(z))):
+        return tensor_masked_cross_entropy(zt, tf.constant(y))
+    return tensor_cross_entropy(zt, kind, tf.constant(y))
 
 
 # --- the public, checked API ------------------------------------------------------------------
 
-def logsumexp(z, axis: int = -1) -> np.ndarray:
-    """log(sum_j exp(z_j)) along `axis` by tf.reduce_logsumexp (which subtracts the max first,
-    as numpy_softmax does). Shapes: z (..., C) -> (...) with axis=-1."""
-    z = validate.float_array("z", z, tuple(range(1, 33)))
-    validate.axis("axis", axis, z.ndim)
-    return np.asarray(tf.reduce_logsumexp(tf.constant(z), axis=axis))
+def logsumexp(z, axis: int | None = -1):
+    """log(sum_j exp(z_j)) along `axis` (None: all) by tf.reduce_logsumexp (which subtracts the
+    max first, as numpy_softmax does). Shapes: z (..., C) -> (...) with axis=-1; a full
+    reduction returns a NumPy scalar of z's dtype."""
+    z = validate.masked_logits("z", z)
+    validate.axis("axis", axis, z.ndim, allow_none=True)
+    out = np.asarray(tf.reduce_logsumexp(tf.constant(z), axis=axis))
+    return out[()] if out.ndim == 0 else out
 
 
-def softmax(z, axis: int = -1) -> np.ndarray:
+def _softmax_family(op, z, axis, what: str) -> np.ndarray:
+    z = validate.masked_logits("z", z)
+    validate.axis("axis", axis, z.ndim, allow_none=True)
+    validate.classes("z", z, axis)
+    validate.not_fully_masked("z", z, axis, what)
+    if axis is None:  # tf.nn.softmax(axis=None) means the last axis: flatten instead
+        return np.asarray(op(tf.constant(z.reshape(-1)), axis=0)).reshape(z.shape)
+    return np.asarray(op(tf.constant(z), axis=axis))
+
+
+def softmax(z, axis: int | None = -1) -> np.ndarray:
     """exp(z_j) / sum_k exp(z_k) along `axis` by tf.nn.softmax. Shapes: (..., C) -> (..., C)."""
-    z = validate.float_array("z", z, tuple(range(1, 33)))
-    validate.axis("axis", axis, z.ndim)
-    return np.asarray(tf.nn.softmax(tf.constant(z), axis=axis))
+    return _softmax_family(tf.nn.softmax, z, axis, "softmax")
 
 
-def log_softmax(z, axis: int = -1) -> np.ndarray:
+def log_softmax(z, axis: int | None = -1) -> np.ndarray:
     """z_j - logsumexp(z) along `axis` by tf.nn.log_softmax. Shapes: (..., C) -> (..., C)."""
-    z = validate.float_array("z", z, tuple(range(1, 33)))
-    validate.axis("axis", axis, z.ndim)
-    return np.asarray(tf.nn.log_softmax(tf.constant(z), axis=axis))
+    return _softmax_family(tf.nn.log_softmax, z, axis, "log_softmax")
+
+
+def _check_logits_labels(logits, labels, what: str):
+    z = validate.masked_logits("logits", logits, 2)
+    validate.classes("logits", z, 1)
+    kind, y = validate.labels("labels", labels, z.shape[0], z.shape[1], z.dtype)
+    if z.shape[0] == 0:
+        raise InputError(f"logits has 0 rows; {what} needs N >= 1")
+    validate.not_fully_masked("logits", z, 1, what)
+    return z, kind, y
 
 
 def cross_entropy(logits, labels):
     """L = -(1/N) sum_n sum_c Y_nc log softmax(Z)_nc, by
     reduce_mean(tf.nn.softmax_cross_entropy_with_logits) for probability rows Y (N, C) and
     reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits) for class ids y (N,).
+    Probability rows on masked logits (-inf) go through tf.nn.log_softmax with 0 log 0 = 0
+    (tensor_masked_cross_entropy), where the fused op gives NaN.
     Returns a NumPy scalar of the logits' dtype."""
     z, kind, y = _check_logits_labels(logits, labels, "the mean cross-entropy")
-    return tensor_cross_entropy(tf.constant(z), kind, tf.constant(y)).numpy()
+    return _loss(tf.constant(z), z, kind, y).numpy()
 
 
 def grad_logits(logits, labels) -> np.ndarray:
     """dL/dZ (N, C) of the mean cross-entropy, by tf.GradientTape (autodiff, no formula).
-    numpy_softmax derives it as (softmax(Z) - Y) / N."""
+    numpy_softmax derives it as (softmax(Z) - Y) / N. A label on a masked class (an inf loss)
+    is refused by the same check as numpy_softmax's."""
     z, kind, y = _check_logits_labels(logits, labels, "the gradient of a mean")
+    validate.masked_labels("labels", z, kind, y)
     zt = tf.constant(z)
     with tf.GradientTape() as tape:
         tape.watch(zt)
-        loss = tensor_cross_entropy(zt, kind, tf.constant(y))
+        loss = _loss(zt, z, kind, y)
     return np.asarray(tape.gradient(loss, zt))
 
 

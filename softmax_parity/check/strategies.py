@@ -20,6 +20,7 @@ What the draws cover:
           is ordinary); "huge_column" (check only: one column far above the others in every
           row, the same column)
   labels  class ids (N,); one-hot rows; soft rows (Dirichlet, with and without exact zeros)
+  masks   masked_cases: -inf on 10%, 50% or 90% of each row, never all of it (unless asked)
 """
 from __future__ import annotations
 
@@ -199,3 +200,39 @@ def model_cases(draw, dtype, labels: str = "any", scales=LOGIT_SCALES, max_n: in
         recipe += f" k={k} lr={lr_factor:g}/L={lr:.3g}"
     return Case(recipe, labels=y, X=X.astype(dtype), W=W.astype(dtype), b=b.astype(dtype),
                 lr=lr, k=k)
+
+
+@st.composite
+def masked_cases(draw, dtype, labels: str | None = None, scales=LOGIT_SCALES, forms=FORMS,
+                 max_n: int = 256, max_c: int = 20, full_row: bool = False,
+                 on_label: bool = False):
+    """logit_cases with random entries masked (set to -inf): a fraction 0.1, 0.5 or 0.9 of each
+    row, never the whole row (one class per row stays: the true class for ids, a weighted class
+    for probability rows, whose masks fall on classes they weight 0). full_row=True masks one
+    whole row (the properties about the error); on_label=True also masks the label's class in
+    one row (an inf loss)."""
+    c = draw(logit_cases(dtype, labels, scales, forms, max_n, max_c))
+    frac, mseed = draw(st.sampled_from((0.1, 0.5, 0.9))), draw(seeds)
+    rng = np.random.default_rng(mseed)
+    N, C = c.z.shape
+    mask = rng.random((N, C)) < frac  # (N, C)
+    rows = np.arange(N)
+    if labels is None:
+        keep = rng.integers(0, C, N)  # (N,) the class each row keeps
+    elif c.kind == "ids":
+        keep = c.labels
+    else:
+        mask &= c.labels == 0  # a masked class the label weights would make the loss inf
+        keep = np.argmax(c.labels, axis=1)
+    mask[rows, keep] = False
+    n_bad = int(rng.integers(N))
+    if full_row:
+        mask[n_bad] = True
+    if on_label:  # the label's class masked, another one kept: an inf loss, not a dead row
+        mask[n_bad, keep[n_bad]] = True
+        mask[n_bad, (keep[n_bad] + 1) % C] = False
+    z = np.where(mask, -np.inf, c.z).astype(dtype)
+    recipe = (f"{c.recipe} masked={frac:g} mask_seed={mseed}"
+              + (f" full_row={n_bad}" if full_row else "")
+              + (f" on_label={n_bad}" if on_label else ""))
+    return Case(recipe, z=z, labels=c.labels)

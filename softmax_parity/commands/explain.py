@@ -26,6 +26,9 @@ def register(sub) -> None:
                                    "difference. Default: the first 3 MNIST test images.")
     p.add_argument("--toy", action="store_true",
                    help="a 2-class, 2-feature example small enough to follow by hand")
+    p.add_argument("--mask", action="store_true",
+                   help="with --toy: a third class, masked (logit -inf) for the first example, "
+                        "followed through the whole step")
     p.add_argument("--no-tf", action="store_true", help="NumPy only: do not import TensorFlow")
     p.add_argument("--run", metavar="RUN_DIR", help="use the trained parameters of a run "
                    "(params.npz from `train --out`); default: the seed's initial W, b = 0")
@@ -64,8 +67,11 @@ def _mnist_example(args) -> explain.Example:
 def run(args) -> int:
     if args.lr <= 0:
         raise UsageError(f"--lr must be a finite number > 0, got {args.lr}")
+    if args.mask and not args.toy:
+        raise UsageError("--mask works with --toy (the masked toy example)")
     if args.toy:
-        ex = explain.toy_example(args.lr, args.dtype)
+        make = explain.toy_mask_example if args.mask else explain.toy_example
+        ex = make(args.lr, args.dtype)
     else:
         ex = _mnist_example(args)
     print(explain.render(ex, use_tf=not args.no_tf))

@@ -124,3 +124,45 @@ def test_a_missing_run_is_one_line_and_exit_2(cli, tmp_path):
     assert r.code == 2
     err = r.err.strip().splitlines()
     assert len(err) == 1 and "no such folder" in err[0]
+
+
+# --- explain --toy --mask: one masked class through the whole step ------------------------------
+
+def test_masked_toy_numbers_are_the_ones_worked_out_by_hand():
+    v = explain.numpy_values(explain.toy_mask_example(lr=0.1, dtype="float64"))
+    e = math.e
+    p0 = e / (e + 1)  # row 0: softmax([1, 0]) with class 2 masked
+    r1 = np.exp([2.0, -1.0, 0.5]) / np.exp([2.0, -1.0, 0.5]).sum()  # row 1: nothing masked
+    assert v["Z"].tolist() == [[1, 0, -np.inf], [2, -1, 0.5]]
+    assert v["S"].tolist() == [[0, -1, -np.inf], [0, -3, -1.5]]
+    assert v["E"][0, 2] == 0 and v["P"][0, 2] == 0 and v["logP"][0, 2] == -np.inf
+    assert v["P"] == pytest.approx(np.array([[p0, 1 - p0, 0], r1]))
+    assert float(v["L"]) == pytest.approx((-math.log(p0) - math.log(r1[1])) / 2)
+    dZ = np.array([[p0 - 1, 1 - p0, 0], r1 - [0, 1, 0]]) / 2
+    assert v["dZ"][0, 2] == 0 and v["dZ"] == pytest.approx(dZ)
+    assert v["dW"] == pytest.approx(np.array([[1, 1], [2, 0]]).T @ dZ)
+    assert v["dW"][1, 2] == 0 and v["W1"][1, 2] == 0.75  # only example 0 has feature 1
+    assert v["db"][2] == pytest.approx(r1[2] / 2)  # example 1 alone moves class 2's bias
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_masked_toy_tf_agrees_with_numpy_link_by_link(dtype):
+    out = explain.steps(explain.toy_mask_example(0.5, np.dtype(dtype).name), use_tf=True)
+    assert [s.link.title for s in out] == TITLES
+    for s in out:
+        np.testing.assert_array_equal(np.isneginf(s.np_value), np.isneginf(s.tf_value))
+        assert s.max_diff <= TOL[dtype] * 4, (s.link.key, s.max_diff)
+
+
+def test_explain_toy_mask_prints_the_mask_within_80_columns(cli):
+    r = cli("explain", "--toy", "--mask", "--no-tf")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "Z = X @ W + b + M" in r.out and "-inf" in r.out
+    assert "exp(-inf) = 0" in r.out
+
+
+def test_explain_mask_without_toy_is_a_usage_error(cli):
+    r = cli("explain", "--mask", "--no-tf")
+    assert r.code == 2 and "--mask works with --toy" in r.err

@@ -409,3 +409,58 @@ def test_a_small_step_lowers_the_loss_by_lr_times_grad_squared(batch):
         drop = float(L0 - L1)
         assert drop > 0
         assert drop == pytest.approx(lr * g2, rel=20 * lr)  # the O(lr^2) term shrinks with lr
+
+
+# --- 8. masking ----------------------------------------------------------------------------------
+
+@formula("mask")
+def test_a_masked_logit_gets_probability_zero_and_log_probability_minus_inf(tf):
+    z = np.array([-np.inf, 0.0, 1.0])
+    e = 1 / (1 + math.e)
+    assert math.exp(-math.inf) == 0.0 and np.exp(-np.inf) == 0.0
+    for p in (ns.softmax(z), tf.nn.softmax(z).numpy()):
+        assert p[0] == 0 and p[1:] == pytest.approx([e, 1 - e], rel=1e-15)
+    for lp in (ns.log_softmax(z), tf.nn.log_softmax(z).numpy()):
+        assert lp[0] == -np.inf and lp[1:] == pytest.approx([math.log(e), math.log(1 - e)])
+    with pytest.raises(ns.InputError, match="fully masked"):  # 0 / 0: no answer
+        ns.softmax(np.array([-np.inf, -np.inf]))
+    assert np.isnan(tf.nn.softmax(np.array([-np.inf, -np.inf])).numpy()).all()  # TF: NaN
+
+
+@formula("mask-drop")
+def test_masking_a_class_is_dropping_it(tf, rng):
+    z = rng.normal(size=6) * 3
+    keep = np.array([True, False, True, True, False, True])
+    zm = np.where(keep, z, -np.inf)
+    want = math.log(math.fsum(math.exp(v) for v in z[keep]))
+    assert ns.logsumexp(zm) == pytest.approx(want, rel=1e-14)
+    assert float(tf.reduce_logsumexp(zm)) == pytest.approx(want, rel=1e-14)
+    np.testing.assert_allclose(ns.softmax(zm)[keep], exact_softmax(z[keep]), rtol=1e-14)
+    np.testing.assert_allclose(tf.nn.softmax(zm).numpy()[keep], exact_softmax(z[keep]),
+                               rtol=1e-14)
+    assert ns.logsumexp(np.array([-np.inf, -np.inf])) == -np.inf  # log of an empty sum
+
+
+@formula("mask-grad")
+def test_a_masked_logit_gets_no_gradient_and_a_masked_truth_an_inf_loss(tf, rng):
+    Z = rng.normal(size=(4, 5))
+    Z[0, 1] = Z[2, 3] = Z[2, 4] = -np.inf
+    y = np.array([0, 2, 1, 4])
+    N, C = Z.shape
+    fin = np.isfinite(Z)
+    G = ns.grad_logits(Z, y)
+    assert np.all(G[~fin] == 0)
+    fd = central_diff(lambda v: float(ns.cross_entropy(np.where(fin, v, -np.inf), y)),
+                      np.where(fin, Z, 0.0))
+    np.testing.assert_allclose(G[fin], fd[fin], rtol=FD_RTOL, atol=FD_ATOL)
+    Zt = tf.constant(Z)
+    with tf.GradientTape() as tape:
+        tape.watch(Zt)
+        L = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=Zt))
+    np.testing.assert_allclose(tape.gradient(L, Zt).numpy(), G, rtol=TF64, atol=TF64)
+    y[2] = 3  # the true class of row 2 is masked
+    assert ns.cross_entropy(Z, y) == np.inf
+    assert float(tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=y, logits=Z))) == np.inf
+    with pytest.raises(ns.InputError, match="labels row 2"):
+        ns.grad_logits(Z, y)

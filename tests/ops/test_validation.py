@@ -1,4 +1,6 @@
 """Bad input to the API gets a ValueError (InputError) naming the problem, never an answer."""
+import re
+
 import numpy as np
 import pytest
 
@@ -26,15 +28,24 @@ def test_bad_labels_are_refused_with_a_named_reason(fn, labels, needle):
     assert isinstance(e.value, ValueError)
 
 
-@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_non_finite_logits_are_refused(bad):
+@pytest.mark.parametrize("bad,shown", [(np.nan, "NaN"), (np.inf, "+inf")])
+def test_nan_and_plus_inf_logits_are_refused_naming_the_entry(bad, shown):
     z = Z.copy()
     z[1, 2] = bad
     for fn in (ns.softmax, ns.log_softmax, ns.logsumexp):
-        with pytest.raises(InputError, match="NaN or inf"):
+        with pytest.raises(InputError, match=re.escape(f"z[1, 2] is {shown};")):
             fn(z)
-    with pytest.raises(InputError, match="logits"):
-        ns.cross_entropy(z, [0, 1, 2])
+    for fn in (ns.cross_entropy, ns.grad_logits, ns.accuracy):
+        with pytest.raises(InputError, match=re.escape(f"logits[1, 2] is {shown};")):
+            fn(z, [0, 1, 2])
+
+
+def test_minus_inf_logits_were_refused_and_are_now_masked_classes():
+    """-inf used to be refused with the NaN and +inf; it is now a masked class (issue 15)."""
+    z = Z.copy()
+    z[1, 2] = -np.inf
+    assert ns.softmax(z)[1, 2] == 0 and ns.log_softmax(z)[1, 2] == -np.inf
+    assert np.isfinite(ns.logsumexp(z)).all() and np.isfinite(ns.cross_entropy(z, [0, 1, 0]))
 
 
 def test_logits_must_be_2d_for_the_loss():
