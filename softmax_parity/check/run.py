@@ -109,9 +109,7 @@ def _with_second_opinion(tgt: str, mapping: dict, records: list, timeout: float)
             continue
         if status != "ok":
             r.notes.append(f"TensorFlow, the second oracle, gave no answer ({status})")
-        elif found[r.name] is None:
-            r.notes.append("TensorFlow, the second oracle, agrees on the probes")
-        else:
+        elif found[r.name] is not None:
             d = found[r.name]
             r.status, r.property = "fail", "agrees with TensorFlow"
             r.counterexample = counterexample(r.name, d["case"])

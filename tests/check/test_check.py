@@ -65,7 +65,7 @@ def test_a_correct_file_exits_0_and_prints_a_table(cli):
     rc, out, _ = cli("check", EXAMPLES / "correct.py", "--examples", "20")
     assert rc == 0 and "PASS" in out.splitlines()[-1]
     assert "oracles: numpy_softmax and tensorflow" in out.splitlines()[0]
-    assert out.count("TensorFlow, the second oracle, agrees on the probes") == 7
+    assert "second oracle" not in out  # it answered, and agreed, for every function
 
 
 def _write(tmp_path, text, name="learner.py"):
