@@ -57,17 +57,14 @@ def table(result: dict) -> str:
     if "threads" in s and "epochs" in s["threads"]:
         t = s["threads"]
         lines.append("\nBLAS threads (ms per epoch; GEMMs: us per call and ms per epoch)")
-        for n, v in t["epochs"].items():
-            lines.append(f"{n:32s} {v['ms_per_epoch']:9.1f} ms")
-        for n, v in t["gemms"].items():
-            lines.append(f"{n:32s} {v['us_per_call']:9.1f} us  {v['ms_per_epoch']:7.1f} ms")
+        lines += [f"{n:32s} {v['ms_per_epoch']:9.1f} ms" for n, v in t["epochs"].items()]
+        lines += [f"{n:32s} {v['us_per_call']:9.1f} us  {v['ms_per_epoch']:7.1f} ms"
+                  for n, v in t["gemms"].items()]
     if "floor" in s:
         f = s["floor"]
         lines.append("\nwhat bounds the numpy epoch (1 BLAS thread, ms per epoch)")
-        for n, v in f["stages"].items():
-            lines.append(f"{n:40s} {v['ms_per_epoch']:8.1f}")
-        for n, v in f["floor_ms"].items():
-            lines.append(f"floor: {n:33s} {v:8.1f}")
+        lines += [f"{n:40s} {v['ms_per_epoch']:8.1f}" for n, v in f["stages"].items()]
+        lines += [f"floor: {n:33s} {v:8.1f}" for n, v in f["floor_ms"].items()]
         lines.append(f"copy bandwidth {f['copy_bandwidth_GBps']:.1f} GB/s; large GEMM "
                      f"{f['large_gemm_GFLOPs_1thread']:.0f} GFLOP/s; the step GEMMs reach "
                      f"{f['epoch_gemm_GFLOPs_achieved']:.0f} GFLOP/s")
