@@ -12,6 +12,22 @@ def load_average():
     return list(os.getloadavg()) if hasattr(os, "getloadavg") else None
 
 
+def busy(load_start, load_end, cpus: int) -> str | None:
+    """Why the machine counts as busy for a bench, or None: a 1-minute load average above half
+    the CPUs when the bench started, or at its end once the bench's own busy core is taken off.
+    On a busy machine the ratios between contenders are unreliable (XLA's thread pool suffers
+    more from load than one BLAS thread does)."""
+    if not load_start or not cpus:
+        return None
+    half = cpus / 2
+    start, end = load_start[0], (load_end or [0.0])[0]
+    if start > half or end - 1 > half:
+        return (f"the machine was busy: load average {start:.2f} at the start, {end:.2f} at the "
+                f"end, on {cpus} CPUs (quiet means at most {half:g}, the bench's own core "
+                "aside): the ratios are unreliable; run again on a quiet machine")
+    return None
+
+
 def cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as f:

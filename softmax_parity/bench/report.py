@@ -18,6 +18,8 @@ def table(result: dict) -> str:
                        f"({b['num_threads']} threads)" for b in m.get("blas_after", []))
     lines.append(f"{m['cpu']}, {m['usable_cpus']} CPUs, load {m['load_average']} -> "
                  f"{m['load_average_end']}; BLAS: {kernel or 'unknown'}")
+    if result.get("busy"):
+        lines.append(f"WARNING: {result['busy']}")
     s = result["sections"]
     if "epochs" in s and s["epochs"]["contenders"]:
         e = s["epochs"]

@@ -11,7 +11,7 @@ from . import peers
 from .config import NUMPY, BenchConfig
 from .contenders import Data, tf_available
 from .epochs import bench_epochs, bench_sweep
-from .machine import coretype_unset_by_bench, load_average, machine
+from .machine import busy, coretype_unset_by_bench, load_average, machine
 from .memory import bench_memory
 from .ops import bench_floor, bench_ops, bench_threads
 
@@ -51,6 +51,8 @@ def run(pixels, labels, bc: BenchConfig = BenchConfig(), *, memory_backends=(),
             result["sections"][name] = RUNNERS[name](data, bc, config, say)
     result["seconds"] = time.perf_counter() - t0
     result["machine"]["load_average_end"] = load_average()
+    m = result["machine"]
+    result["busy"] = busy(m["load_average"], m["load_average_end"], m["usable_cpus"])
     result["machine"]["blas_after"] = versions.blas_info()  # the kernel that actually ran
     if command is not None:
         result["command"] = command

@@ -10,6 +10,7 @@ from threadpoolctl import threadpool_limits
 import numpy_softmax as ns
 import numpy_softmax.data as fast
 from softmax_parity import backends, bench
+from softmax_parity.bench.machine import busy
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +142,24 @@ def test_native_blas_reruns_once_without_openblas_coretype(monkeypatch):
     monkeypatch.setenv(bench.NATIVE_BLAS_FLAG, "Haswell")  # the re-run: nothing more to do
     bench.rerun_with_native_blas(["bench"])
     assert len(calls) == 1 and bench.coretype_unset_by_bench() == "Haswell"
+
+
+@pytest.mark.parametrize("start, end, cpus, is_busy", [
+    ([0.3, 0.2, 0.1], [1.2, 0.5, 0.2], 2, False),  # quiet: the end is the bench's own core
+    ([1.5, 1.0, 0.5], [1.2, 0.5, 0.2], 2, True),   # busy before it began
+    ([0.3, 0.2, 0.1], [2.5, 1.0, 0.5], 2, True),   # busy while it ran, beyond its own core
+    ([3.0, 2.0, 1.0], [3.5, 2.0, 1.0], 8, False),  # the same load on 8 CPUs is quiet
+])
+def test_a_busy_machine_is_named_with_its_load(start, end, cpus, is_busy):
+    why = busy(start, end, cpus)
+    assert (why is not None) == is_busy
+    if is_busy:
+        assert f"{start[0]:.2f}" in why and f"{cpus} CPUs" in why and "unreliable" in why
+
+
+def test_the_table_warns_when_the_record_says_busy(result):
+    quiet = bench.table({**result, "busy": None})
+    noisy = bench.table({**result, "busy": "the machine was busy: load average 3.00 ..."})
+    assert "WARNING" not in quiet
+    assert noisy.splitlines()[1] == "WARNING: the machine was busy: load average 3.00 ..."
+    assert "busy" in result  # every record says, None when quiet
