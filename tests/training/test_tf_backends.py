@@ -1,5 +1,5 @@
-"""tf_softmax: its ops' contract, and the tf-graph / tf-function / keras trainers against NumPy on real
-MNIST (a 5,000-image slice here; the full 30-epoch protocol is in test_compare_seed.py)."""
+"""tf_softmax: its ops' contract, and the tf-graph / tf-function / keras trainers against NumPy
+on real MNIST (a 5,000-image slice here; the full 30-epoch protocol is in test_compare_seed.py)."""
 import math
 
 import numpy as np
