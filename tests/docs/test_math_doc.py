@@ -494,8 +494,10 @@ def test_keras_losses_on_probabilities_are_the_clipped_formulas_written_out(rng)
     np.testing.assert_allclose(np.asarray(keras.losses.categorical_crossentropy(Y, P)), cat,
                                rtol=1e-14, atol=1e-14)
     from numpy_softmax import clipped
-    np.testing.assert_allclose(clipped.clipped_sparse_cross_entropy(P, y), sparse, rtol=1e-14)
-    np.testing.assert_allclose(clipped.clipped_categorical_cross_entropy(P, Y), cat, rtol=1e-14)
+    np.testing.assert_allclose(clipped.clipped_sparse_cross_entropy(P, y), sparse, rtol=1e-14,
+                               atol=1e-14)
+    np.testing.assert_allclose(clipped.clipped_categorical_cross_entropy(P, Y), cat, rtol=1e-14,
+                               atol=1e-14)
 
 
 @formula("keras-clip-bound")
