@@ -75,3 +75,21 @@ def mistake(name: str):
     loss_and_grads.__name__ = f"loss_and_grads_{name.replace(' ', '_')}"
     return loss_and_grads
 
+
+
+# --- Keras's clipped cross-entropy (numpy_softmax.clipped), written out wrong -----------------
+
+def clipped_without_renormalising(P, y, eps=1e-7):
+    """-log clip(P)_y alone: forgets that Keras's sparse loss divides by the clipped row's sum
+    (it passes log clip(P) through a softmax)."""
+    P = np.asarray(P)
+    Q = np.clip(P, P.dtype.type(eps), P.dtype.type(1 - eps))  # (N, C)
+    return -np.log(Q[np.arange(P.shape[0]), np.asarray(y)])  # (N,)
+
+
+def clipped_categorical_without_clipping(P, Y, eps=1e-7):
+    """-sum_c Y_c log(P_c / sum P): the exact formula, which is inf where a probability has
+    underflowed to 0 and Keras's clip keeps it finite."""
+    P = np.asarray(P)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -(np.asarray(Y) * np.log(P / P.sum(axis=1, keepdims=True))).sum(axis=1)  # (N,)

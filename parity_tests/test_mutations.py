@@ -15,6 +15,7 @@ import pytest
 import numpy_softmax as ns
 
 from . import mutants as M
+from . import test_keras_parity as keras_props
 from . import test_math_properties as math_props
 from . import test_tf_parity as tf_props
 
@@ -96,3 +97,44 @@ def test_gradcheck_cannot_see_labels_shifted_consistently_but_tf_parity_can(monk
     with pytest.raises(AssertionError):
         tf_props.test_loss_and_grads_match_tf_gradient_tape(dtype=F64)
 
+
+
+# --- Keras: the properties see a mistake on the Keras side and on NumPy's ---------------------
+
+def _keras_sparse_from_logits_set_wrong(y, z):
+    """The classic mistake: logits given to a Keras loss left at from_logits=False (the
+    default), so Keras clips the logits to [eps, 1 - eps] as if they were probabilities."""
+    return keras_props._np(keras_props.keras.losses.sparse_categorical_crossentropy(
+        y, z, from_logits=False))
+
+
+def _keras_categorical_from_logits_set_wrong(Y, z):
+    return keras_props._np(keras_props.keras.losses.categorical_crossentropy(
+        Y, z, from_logits=False))
+
+
+KERAS_CASES = [
+    (keras_props, "keras_sparse_from_logits", _keras_sparse_from_logits_set_wrong,
+     keras_props.test_keras_sparse_crossentropy_from_logits_is_cross_entropy_row_by_row, F32),
+    (keras_props, "keras_categorical_from_logits", _keras_categorical_from_logits_set_wrong,
+     keras_props.test_keras_categorical_crossentropy_from_logits_is_cross_entropy_row_by_row,
+     F64),
+    (ns, "cross_entropy", M.cross_entropy_labels_off_by_one,
+     keras_props.test_keras_sparse_crossentropy_from_logits_is_cross_entropy_row_by_row, F64),
+    (keras_props.clipped, "clipped_sparse_cross_entropy", M.clipped_without_renormalising,
+     keras_props.test_keras_sparse_crossentropy_on_probabilities_is_the_clipped_formula, F64),
+    (keras_props.clipped, "clipped_categorical_cross_entropy", M.clipped_categorical_without_clipping,
+     keras_props.test_keras_categorical_crossentropy_on_probabilities_is_the_clipped_formula,
+     F32),
+]
+
+
+@pytest.mark.parametrize("case", KERAS_CASES,
+                         ids=[f"{c[2].__name__.strip('_')}-{np.dtype(c[4]).name}"
+                              for c in KERAS_CASES])
+def test_keras_property_catches_the_mistake(case, monkeypatch):
+    module, name, mutant, prop, dtype = case
+    assert hasattr(module, name), f"{module.__name__} has no {name} to replace"
+    monkeypatch.setattr(module, name, mutant)
+    with pytest.raises(AssertionError):
+        prop(dtype=dtype)

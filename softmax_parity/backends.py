@@ -4,6 +4,8 @@
                  on the uint8 pixels, BLAS on one thread
     tf-graph     tf_softmax.GraphStepper: the seed's TF1 program, Session.run per batch
     tf-function  tf_softmax.FunctionStepper: TF2, one traced tf.function call per batch
+    keras        tf_softmax.KerasStepper: Sequential([Dense(10)]), SparseCategoricalCrossentropy
+                 (from_logits=True), SGD; one model.train_on_batch per batch
 Every backend starts from numpy_softmax.init_params(seed) and takes each epoch's batches in
 numpy_softmax.epoch_order, so all see the same minibatches. TF is imported only when a TF
 backend is asked for, so `train --backend numpy` never loads it.
@@ -18,8 +20,9 @@ from numpy_softmax import loop
 
 from .errors import UsageError
 
-BACKENDS = ("numpy", "tf-graph", "tf-function")
-TF_STEPPERS = {"tf-graph": "GraphStepper", "tf-function": "FunctionStepper"}
+BACKENDS = ("numpy", "tf-graph", "tf-function", "keras")
+TF_STEPPERS = {"tf-graph": "GraphStepper", "tf-function": "FunctionStepper",
+               "keras": "KerasStepper"}
 
 
 def tf_stepper(name: str, X, y, config, params, *, logdir=None):

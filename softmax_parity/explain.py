@@ -4,7 +4,9 @@ For each step of the forward and backward pass: the formula, the NumPy expressio
 that computes the same, both results and their largest difference. The NumPy side runs exactly
 the expressions it prints; the TF side runs the TF ops it prints, each on TF's own previous
 results, so a difference that appears shows where the two part. TensorFlow is imported only
-when asked for (use_tf=True).
+when asked for (use_tf=True), and with it the Keras step: the same loss as a Keras user
+computes it, from the logits and from the probabilities (Keras's clipping), and what the
+clipping does to a confident wrong prediction.
 
 Dimensions: N examples, D features, C classes.
 """
@@ -295,6 +297,61 @@ def format_example(ex: Example, use_tf: bool = True) -> str:
     return "\n".join(out)
 
 
+# --- the Keras step: the same loss through keras.losses -------------------------------------------
+
+# A confident wrong prediction: logits (30, 0) with the true class 1, so P_y = 1 / (1 + e^30)
+WRONG_Z, WRONG_Y = (30.0, 0.0), 1
+
+
+def keras_values(ex: Example, L_numpy, P_numpy) -> dict:
+    """Keras's loss on this batch from the logits and from P, and both losses of the confident
+    wrong prediction: the exact -log P_y and Keras's from_logits=False value."""
+    from numpy_softmax import cross_entropy
+    from tf_softmax.keras import keras  # TensorFlow and Keras, imported quietly
+    dt = np.dtype(ex.X.dtype).name
+    Z = ex.X @ ex.params.W + ex.params.b  # (N, C)
+    if ex.mask is not None:
+        Z = Z + ex.M()
+    sparse = keras.losses.SparseCategoricalCrossentropy
+    z = np.array([WRONG_Z], dtype=dt)  # (1, 2)
+    y = np.array([WRONG_Y])
+    return {
+        "logits": float(sparse(from_logits=True, dtype=dt)(ex.y, Z)),
+        "probs": float(sparse(dtype=dt)(ex.y, np.asarray(P_numpy))),
+        "numpy": float(L_numpy),
+        "wrong_exact": float(cross_entropy(z, y)),
+        "wrong_keras": float(sparse(dtype=dt)(y, np.exp(z - z.max()) / np.exp(
+            z - z.max()).sum())),
+        "wrong_p": float(1 / (1 + np.exp(WRONG_Z[0] - WRONG_Z[1]))),
+        "eps": keras.config.epsilon(),
+    }
+
+
+def format_keras(k: dict) -> str:
+    out = ["Keras: the same loss through keras.losses (what a Keras user writes)",
+           "    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)",
+           f"    Keras  loss(y, Z)       {k['logits']:.9g}",
+           f"    NumPy  L                {k['numpy']:.9g}   largest |NumPy - Keras| = "
+           f"{abs(k['numpy'] - k['logits']):.3g}",
+           "    from_logits=False (the default), given P = softmax(Z):",
+           f"    Keras  loss(y, P)       {k['probs']:.9g}   |NumPy - Keras| = "
+           f"{abs(k['numpy'] - k['probs']):.3g}"]
+    out += _wrap(f"why: Keras clips P to [eps, 1 - eps], eps = {k['eps']:g}, and renormalises "
+                 "before the log; while every true class has P_y >= eps that moves the loss "
+                 "by at most log(1 + (C-1) eps) - log(1 - eps), about C eps (docs/math.md, "
+                 "keras-clip-bound)", indent=4)
+    out.append(f"    A confident wrong prediction: z = {WRONG_Z}, y = {WRONG_Y}, "
+               f"P_y = {k['wrong_p']:.3g}")
+    out.append(f"    exact  -log P_y         {k['wrong_exact']:.9g}")
+    out.append(f"    Keras  loss(y, P)       {k['wrong_keras']:.9g}   (from_logits=False)")
+    out += _wrap(f"why: P_y < eps is clipped up to eps, so the loss stops near -log(eps) = "
+                 f"{-np.log(k['eps']):.4g} however wrong the prediction, and its gradient "
+                 "through P_y is 0: the worst mistakes stop teaching. Give Keras the logits "
+                 "with from_logits=True (or let keras.activations.softmax hand them on: Keras "
+                 "then skips the clipping).", indent=4)
+    return "\n".join(out)
+
+
 def render(ex: Example, *, use_tf: bool = True) -> str:
     """The whole explanation as text, every line at most 80 characters."""
     parts = [format_example(ex, use_tf)]
@@ -306,4 +363,6 @@ def render(ex: Example, *, use_tf: bool = True) -> str:
     after = numpy_values(dataclasses.replace(ex, params=Params(v["W1"], v["b1"])))["L"]
     parts.append(f"After the step the loss on these {ex.X.shape[0]} examples goes from "
                  f"{float(v['L']):.6g} to {float(after):.6g}.")
+    if use_tf:
+        parts.append(format_keras(keras_values(ex, v["L"], v["P"])))
     return "\n\n".join(parts)

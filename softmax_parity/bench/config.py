@@ -9,7 +9,7 @@ from . import peers
 
 NUMPY = ("numpy-fast-u8", "numpy-fast-f32", "numpy-ref")
 TF = ("tf-graph-seed", "tf-graph-best", "tf-function-step", "tf-function-epoch",
-      "tf-function-epoch-xla")
+      "tf-function-epoch-xla", "keras-fit")
 CONTENDERS = NUMPY + TF
 ALL_CONTENDERS = CONTENDERS + peers.CONTENDERS  # the CLI's default: peers when installed
 SECTIONS = ("epochs", "sweep", "ops", "threads", "floor", "memory")

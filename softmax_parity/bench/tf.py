@@ -11,6 +11,8 @@ and returns each epoch's step losses, so its final loss can be checked against N
     tf-function-step       tf.function per SGD step (tf_softmax.function.FunctionStepper)
     tf-function-epoch      the whole epoch in one tf.function (a tf.range loop), data captured
     tf-function-epoch-xla  the same with jit_compile=True (XLA)
+    keras-fit              Keras as a user writes it: one model.fit per epoch over a tf.data
+                           pipeline of the epoch's batches (tf_softmax.keras.KerasFitStepper)
 The steppers are tf_softmax's; the whole-epoch ones exist to be measured, not to be used.
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 
 from numpy_softmax import Params
 from tf_softmax import (FunctionEpochStepper, FunctionStepper, GraphEpochStepper, GraphStepper,
-                        tf)
+                        KerasFitStepper, tf)
 from tf_softmax.ops import tensor_cross_entropy, tensor_logits
 
 
@@ -37,6 +39,8 @@ def make(name: str, X, y, config, params: Params, shared: dict):
             shared["data"] = (tf.constant(X), tf.constant(y))
         return FunctionEpochStepper(X, y, config, params, jit=name.endswith("xla"),
                                     data=shared["data"])
+    if name == "keras-fit":
+        return KerasFitStepper(X, y, config, params)
     raise KeyError(name)
 
 

@@ -23,7 +23,8 @@ def register(sub) -> None:
                                    "when a tolerance is broken.")
     p.add_argument("--tf", choices=list(backends.TF_STEPPERS), default="tf-graph",
                    help="the TF backend: tf-graph (the seed's TF1 program via tf.compat.v1, "
-                        "default) or tf-function (tf.function + GradientTape)")
+                        "default), tf-function (tf.function + GradientTape) or keras (a Keras "
+                        "Sequential model, SGD, train_on_batch)")
     common.add_config_args(p)
     common.add_data_args(p)
     p.add_argument("--tol", metavar="NAME=VALUE", action="append", default=[],

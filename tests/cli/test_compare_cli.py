@@ -40,6 +40,16 @@ def test_compare_prints_the_table_and_a_pass_verdict(cli_process, tmp_path):
     assert "divergence/W_max_rel" in _tags_and_steps(tmp_path / "tb" / "tf-function")
 
 
+def test_compare_tf_keras_passes_and_names_keras(cli, tmp_path):
+    r = cli("compare", "--tf", "keras", "--epochs", "1", "--logdir", str(tmp_path / "tb"))
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert any("loss keras" in line for line in lines)
+    assert lines[-1].startswith("PASS: numpy and keras agree within the float32 tolerances")
+    tags = _tags_and_steps(tmp_path / "tb" / "keras")
+    assert tags["train/loss"] == [0] and "divergence/W_max_rel" in tags
+
+
 def test_compare_exits_1_when_a_tolerance_breaks_and_still_writes_the_record(cli, tmp_path):
     out = tmp_path / "run"
     # W_rel = 0 demands bit-identical weights; different GEMM kernels never give that

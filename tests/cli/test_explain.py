@@ -166,3 +166,24 @@ def test_explain_toy_mask_prints_the_mask_within_80_columns(cli):
 def test_explain_mask_without_toy_is_a_usage_error(cli):
     r = cli("explain", "--mask", "--no-tf")
     assert r.code == 2 and "--mask works with --toy" in r.err
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_explain_shows_the_keras_step_and_the_clipped_confident_wrong_prediction(cli, dtype):
+    r = cli("explain", "--toy", "--dtype", dtype)
+    assert r.code == 0
+    text = r.out.split("Keras: the same loss through keras.losses")[1]
+    assert max(len(line) for line in r.out.splitlines()) <= 80
+    lines = text.splitlines()
+    L_keras, L_numpy = float(lines[2].split()[3]), float(lines[3].split()[2])
+    assert L_keras == pytest.approx(L_numpy, rel=1e-6)  # from the logits: the same loss
+    exact = float(next(ln for ln in lines if "exact  -log P_y" in ln).split()[3])
+    clipped = float(next(ln for ln in lines if "(from_logits=False)" in ln).split()[3])
+    assert exact == pytest.approx(30.0, rel=1e-6)  # -log(1 / (1 + e^30))
+    assert clipped == pytest.approx(-math.log(1e-7), rel=1e-6)  # capped by the clip at 1e-7
+    assert "P_y < eps is clipped up to eps" in text
+
+
+def test_explain_no_tf_has_no_keras_step(cli):
+    r = cli("explain", "--toy", "--no-tf")
+    assert r.code == 0 and "Keras" not in r.out

@@ -464,3 +464,69 @@ def test_a_masked_logit_gets_no_gradient_and_a_masked_truth_an_inf_loss(tf, rng)
         labels=y, logits=Z))) == np.inf
     with pytest.raises(ns.InputError, match="labels row 2"):
         ns.grad_logits(Z, y)
+
+
+# --- 9. Keras's clipping ------------------------------------------------------------------------
+
+def _keras():
+    from tf_softmax.keras import keras
+    return keras
+
+
+def _probs(rng, N, C, spread):
+    return ns.softmax(rng.normal(size=(N, C)) * spread)  # (N, C) float64
+
+
+@formula("keras-clip")
+def test_keras_losses_on_probabilities_are_the_clipped_formulas_written_out(rng):
+    keras = _keras()
+    eps = keras.config.epsilon()
+    P = _probs(rng, 8, 5, 20.0)  # large spread: entries below eps and above 1 - eps
+    y = rng.integers(0, 5, 8)
+    Y = np.eye(5)[y]
+    assert np.any(P < eps) and np.any(P > 1 - eps)
+    Q = np.clip(P, eps, 1 - eps)
+    sparse = [-math.log(Q[n, y[n]]) + math.log(math.fsum(Q[n])) for n in range(8)]
+    R = np.clip(P / P.sum(axis=1, keepdims=True), eps, 1 - eps)
+    cat = [-math.log(R[n, y[n]]) for n in range(8)]
+    np.testing.assert_allclose(np.asarray(keras.losses.sparse_categorical_crossentropy(y, P)),
+                               sparse, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(np.asarray(keras.losses.categorical_crossentropy(Y, P)), cat,
+                               rtol=1e-14, atol=1e-14)
+    from numpy_softmax import clipped
+    np.testing.assert_allclose(clipped.clipped_sparse_cross_entropy(P, y), sparse, rtol=1e-14,
+                               atol=1e-14)
+    np.testing.assert_allclose(clipped.clipped_categorical_cross_entropy(P, Y), cat, rtol=1e-14,
+                               atol=1e-14)
+
+
+@formula("keras-clip-bound")
+def test_keras_clipping_moves_the_loss_by_at_most_about_C_eps(rng):
+    keras = _keras()
+    eps = keras.config.epsilon()
+    for C in (2, 10, 100):
+        P = _probs(rng, 2000, C, 8.0)  # many entries below eps, some true classes above 1 - eps
+        y = rng.integers(0, C, 2000)
+        ok = P[np.arange(2000), y] >= eps
+        exact = -np.log(P[np.arange(2000), y])
+        keras_L = np.asarray(keras.losses.sparse_categorical_crossentropy(y, P))
+        bound = math.log1p((C - 1) * eps) - math.log1p(-eps)
+        err = np.abs(keras_L - exact)[ok]
+        assert err.max() <= bound + 1e-14
+        assert bound <= C * eps * (1 + 1e-6)  # ~ C eps
+        assert err.max() >= 0.1 * bound  # the bound is near what happens, not loose by far
+
+
+@formula("keras-clip-cap")
+def test_a_confident_wrong_prediction_is_capped_near_minus_log_eps_with_no_gradient(tf):
+    keras = _keras()
+    eps, C = keras.config.epsilon(), 2
+    z = np.array([[30.0, 0.0]])
+    P = tf.constant(ns.softmax(z))
+    with tf.GradientTape() as tape:
+        tape.watch(P)
+        L = keras.losses.sparse_categorical_crossentropy(np.array([1]), P)
+    assert abs(float(ns.cross_entropy(z, [1])) - 30.0) < 1e-12  # exact: -log(1/(1+e^30))
+    assert float(L[0]) <= -math.log(eps) + math.log1p((C - 1) * eps) + 1e-12
+    assert abs(float(L[0]) - 16.1181) < 1e-4
+    assert float(tape.gradient(L, P)[0, 1]) == 0.0  # clipped: P_y gets no gradient

@@ -25,7 +25,7 @@ class StopAfter:
         return self.calls == self.n
 
 
-@pytest.mark.parametrize("backend", ["tf-graph", "tf-function"])
+@pytest.mark.parametrize("backend", ["tf-graph", "tf-function", "keras"])
 def test_tf_stop_inside_an_epoch_and_resume_matches_an_uninterrupted_run(backend, rng):
     X, y = small(rng)
     cfg = ns.TrainConfig(epochs=3, batch_size=64, lr=0.1)
@@ -46,9 +46,10 @@ def test_tf_stop_inside_an_epoch_and_resume_matches_an_uninterrupted_run(backend
         assert a.val_accuracy == b.val_accuracy
 
 
-def test_tf_function_cli_resumes_from_its_checkpoints(cli, tmp_path, data_dir, history):
+@pytest.mark.parametrize("backend", ["tf-function", "keras"])
+def test_tf_cli_resumes_from_its_checkpoints(backend, cli, tmp_path, data_dir, history):
     ck, out, whole = tmp_path / "ck", tmp_path / "out", tmp_path / "whole"
-    common = ("train", "--data-dir", data_dir, "--backend", "tf-function", "--quiet")
+    common = ("train", "--data-dir", data_dir, "--backend", backend, "--quiet")
     assert cli(*common, "--epochs", 1, "--checkpoint-dir", ck).code == 0
     assert [p.epoch for p, _ in checkpoint.listing(ck)] == [1]
     assert cli(*common, "--epochs", 2, "--checkpoint-dir", ck, "--resume", "--out", out).code == 0

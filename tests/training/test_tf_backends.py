@@ -1,5 +1,5 @@
-"""tf_softmax: its ops' contract, and the tf-graph / tf-function trainers against NumPy on real
-MNIST (a 5,000-image slice here; the full 30-epoch protocol is in test_compare_seed.py)."""
+"""tf_softmax: its ops' contract, and the tf-graph / tf-function / keras trainers against NumPy
+on real MNIST (a 5,000-image slice here; the full 30-epoch protocol is in test_compare_seed.py)."""
 import math
 
 import numpy as np
@@ -13,7 +13,7 @@ from softmax_parity import backends
 import tf_softmax  # first: it sets TF_CPP_MIN_LOG_LEVEL before TF does (TF's import sets 1)
 from tf_softmax import tf  # installed by the Makefile's tf extra: these tests never skip
 
-TF_BACKENDS = ["tf-graph", "tf-function"]
+TF_BACKENDS = ["tf-graph", "tf-function", "keras"]
 # NumPy's side with one BLAS thread: spinning BLAS threads slow a busy machine 10x
 pytestmark = [pytest.mark.tf, pytest.mark.usefixtures("one_blas_thread")]
 
@@ -141,3 +141,38 @@ def test_tf_graph_backend_leaves_eager_execution_on(small):
     backends.get("tf-graph")(X[:256], y[:256], TrainConfig(epochs=1))
     assert tf.executing_eagerly()
     assert float(tf.constant(2.0) * 3.0) == 6.0
+
+
+# --- keras: the model as a Keras user writes it ------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_keras_keeps_its_learning_rate_and_layer_in_the_run_dtype(dtype, small):
+    from tf_softmax.keras import KerasStepper
+    import keras
+    X, y, _, _ = small
+    config = TrainConfig(dtype=dtype)
+    X, y, p, _, _ = ns.loop.prepare(X[:256], y[:256], config)
+    before = keras.config.floatx()
+    stepper = KerasStepper(X, y, config, p)
+    assert stepper.lr_dtype() == dtype  # a float32 lr in float64 would be off by 2e-9
+    assert stepper.model.get_layer("dense").kernel.dtype == dtype
+    assert stepper.model.loss.dtype == dtype
+    assert keras.config.floatx() == before  # the process's default is left as it was
+    stepper.close()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_keras_fit_on_tf_data_takes_the_same_steps_as_train_on_batch(dtype, small):
+    from tf_softmax.keras import KerasFitStepper, KerasStepper
+    X, y, _, _ = small
+    config = TrainConfig(epochs=2, dtype=dtype)
+    X, y, p, _, _ = ns.loop.prepare(X, y, config)
+    by_batch = ns.loop.run(KerasStepper(X, y, config, p), on_step=lambda e, s, n: None)
+    by_fit = ns.loop.run(KerasFitStepper(X, y, config, p))  # steps(): one fit per epoch
+    np.testing.assert_array_equal(by_fit.params.W, by_batch.params.W)  # the same batches
+    np.testing.assert_array_equal(by_fit.params.b, by_batch.params.b)
+    # fit reports the epoch's running mean, accumulated in the run's dtype: its epoch loss
+    # is the train_on_batch one to within that mean's rounding
+    tol = COMPARE[dtype].loss_rel
+    for a, b in zip(by_fit.history, by_batch.history):
+        assert abs(a.loss - b.loss) <= tol * b.loss
