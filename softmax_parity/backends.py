@@ -4,6 +4,8 @@
                  on the uint8 pixels, BLAS on one thread
     tf-graph     tf_softmax.GraphStepper: the seed's TF1 program, Session.run per batch
     tf-function  tf_softmax.FunctionStepper: TF2, one traced tf.function call per batch
+    tf-distributed  tf_softmax.DistributedStepper: tf.distribute, K replicas (or workers)
+                 on K shards of each batch; set_distributed chooses K before TF starts
 Every backend starts from numpy_softmax.init_params(seed) and takes each epoch's batches in
 numpy_softmax.epoch_order, so all see the same minibatches. TF is imported only when a TF
 backend is asked for, so `train --backend numpy` never loads it.
@@ -13,13 +15,29 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import os
+import sys
 
 from numpy_softmax import loop
 
 from .errors import UsageError
 
-BACKENDS = ("numpy", "tf-graph", "tf-function")
-TF_STEPPERS = {"tf-graph": "GraphStepper", "tf-function": "FunctionStepper"}
+BACKENDS = ("numpy", "tf-graph", "tf-function", "tf-distributed")
+TF_STEPPERS = {"tf-graph": "GraphStepper", "tf-function": "FunctionStepper",
+               "tf-distributed": "DistributedStepper"}
+# how tf-distributed runs (set_distributed): replicas, workers (TF_CONFIG), mistake, timeout
+DISTRIBUTED = {"replicas": 1, "workers": False, "mistake": None, "timeout": None}
+
+
+def set_distributed(replicas: int = 1, *, workers: bool = False, mistake=None,
+                    timeout=None) -> None:
+    """How tf-distributed steps in this process. K replicas need K logical CPU devices, which
+    TF can only be given before it starts: unless TF is already loaded, this asks
+    tf_softmax._tf for them (SOFTMAX_PARITY_CPU_DEVICES); if it is, DistributedStepper
+    refuses a count it does not have. A worker (TF_CONFIG) has one replica of its own."""
+    if "tf_softmax._tf" not in sys.modules:
+        os.environ["SOFTMAX_PARITY_CPU_DEVICES"] = "1" if workers else str(replicas)
+    DISTRIBUTED.update(replicas=replicas, workers=workers, mistake=mistake, timeout=timeout)
 
 
 def tf_stepper(name: str, X, y, config, params, *, logdir=None):
@@ -31,6 +49,8 @@ def tf_stepper(name: str, X, y, config, params, *, logdir=None):
         raise UsageError(f"backend {name} needs {e.name}; install the tf extra: "
                          "pip install 'softmax-parity[tf]'") from None
     cls = getattr(tf_softmax, TF_STEPPERS[name])
+    if name == "tf-distributed":
+        return cls(X, y, config, params, **DISTRIBUTED)
     return cls(X, y, config, params, logdir=logdir) if name == "tf-graph" else \
         cls(X, y, config, params)
 
