@@ -25,19 +25,18 @@ from .errors import UsageError
 BACKENDS = ("numpy", "tf-graph", "tf-function", "tf-distributed")
 TF_STEPPERS = {"tf-graph": "GraphStepper", "tf-function": "FunctionStepper",
                "tf-distributed": "DistributedStepper"}
-# how tf-distributed runs (set_distributed): replicas, workers (TF_CONFIG), mistake, timeout
-DISTRIBUTED = {"replicas": 1, "workers": False, "mistake": None, "timeout": None}
+# how tf-distributed runs (set_distributed): replicas, workers (TF_CONFIG), mistake
+DISTRIBUTED = {"replicas": 1, "workers": False, "mistake": None}
 
 
-def set_distributed(replicas: int = 1, *, workers: bool = False, mistake=None,
-                    timeout=None) -> None:
+def set_distributed(replicas: int = 1, *, workers: bool = False, mistake=None) -> None:
     """How tf-distributed steps in this process. K replicas need K logical CPU devices, which
     TF can only be given before it starts: unless TF is already loaded, this asks
     tf_softmax._tf for them (SOFTMAX_PARITY_CPU_DEVICES); if it is, DistributedStepper
     refuses a count it does not have. A worker (TF_CONFIG) has one replica of its own."""
     if "tf_softmax._tf" not in sys.modules:
         os.environ["SOFTMAX_PARITY_CPU_DEVICES"] = "1" if workers else str(replicas)
-    DISTRIBUTED.update(replicas=replicas, workers=workers, mistake=mistake, timeout=timeout)
+    DISTRIBUTED.update(replicas=replicas, workers=workers, mistake=mistake)
 
 
 def tf_stepper(name: str, X, y, config, params, *, logdir=None):

@@ -70,6 +70,11 @@ def apply(args, backend: str) -> bool:
         raise UsageError("--checkpoint-dir is not supported with --workers")
     if workers is not None and in_worker() is None:
         return True  # the launcher: softmax_parity.workers
-    backends.set_distributed(replicas or 1, workers=workers is not None, mistake=mistake,
-                             timeout=args.worker_timeout if workers is not None else None)
+    if workers is not None:
+        from .workers import watch_parent
+        watch_parent()
+        if in_worker()[0] > 0:  # not the chief: its output is discarded, it writes no files
+            args.out = args.logdir = None
+            args.quiet = True
+    backends.set_distributed(replicas or 1, workers=workers is not None, mistake=mistake)
     return False

@@ -31,13 +31,11 @@ global batch order and takes its own shard; the chief's parameters are the resul
 """
 from __future__ import annotations
 
-import json
-import os
-
 import numpy as np
 
 from numpy_softmax import InputError, Params, TrainConfig
 
+from . import _tf
 from ._tf import tf
 from .ops import tensor_logits
 
@@ -62,16 +60,13 @@ def mirrored_strategy(replicas: int):
         cross_device_ops=tf.distribute.ReductionToOneDevice())  # CPUs: no NCCL
 
 
-def multi_worker_strategy(timeout: float | None = None):
-    """MultiWorkerMirroredStrategy for the cluster in TF_CONFIG; its collectives raise
-    DeadlineExceeded after `timeout` seconds (a worker that hangs ends the run)."""
-    if not os.environ.get("TF_CONFIG"):
-        raise InputError("workers need TF_CONFIG (the cluster and this worker's task)")
-    json.loads(os.environ["TF_CONFIG"])  # malformed JSON: a clear error before TF's
-    options = tf.distribute.experimental.CommunicationOptions(
-        implementation=tf.distribute.experimental.CommunicationImplementation.RING,
-        timeout_seconds=timeout)
-    return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+def multi_worker_strategy():
+    """The MultiWorkerMirroredStrategy of this worker process for the cluster in TF_CONFIG,
+    made by tf_softmax._tf when TF started (collectives must be configured before that)."""
+    if _tf.worker_strategy is None:
+        raise InputError("workers need TF_CONFIG and SOFTMAX_PARITY_WORKER set before "
+                         "TensorFlow starts (softmax_parity.workers sets them)")
+    return _tf.worker_strategy
 
 
 class DistributedStepper:
@@ -79,11 +74,10 @@ class DistributedStepper:
     shards, gradients summed by strategy.reduce, one plain SGD update of the mirrored W, b."""
 
     def __init__(self, X, y, config: TrainConfig, params: Params, *, replicas: int = 1,
-                 workers: bool = False, mistake: str | None = None,
-                 timeout: float | None = None):
+                 workers: bool = False, mistake: str | None = None):
         if mistake is not None and mistake not in MISTAKES:
             raise InputError(f"unknown mistake {mistake!r}; choose one of {', '.join(MISTAKES)}")
-        self.strategy = multi_worker_strategy(timeout) if workers else \
+        self.strategy = multi_worker_strategy() if workers else \
             mirrored_strategy(replicas)
         self.K = self.strategy.num_replicas_in_sync
         if config.batch_size < self.K:

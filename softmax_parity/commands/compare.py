@@ -114,7 +114,10 @@ def run(args) -> int:
     checks = compare.verdict(result, tf_name, tol) + [compare.ratio_check(result, tf_name)]
     ratio = (f"first step: ||W1_{tf_name} - W0|| / ||W1_numpy - W0|| = "
              f"{compare.update_ratio(result, tf_name):.6f} (1 = the same SGD step)")
-    print(ratio) if not checks[-1].ok else output.say(args, ratio)  # shown even with --quiet
+    if checks[-1].ok:
+        output.say(args, ratio)
+    else:
+        print(ratio)  # the measured ratio is shown even with --quiet
     acc_np, acc_tf = result.test_accuracy["numpy"], result.test_accuracy[tf_name]
     output.say(args, f"total time {result.total_seconds:.1f} s")
     print(f"test accuracy (all {len(data.test)} test images): numpy {acc_np:.4f}, "
