@@ -92,6 +92,7 @@ def launch(args) -> int:
             env = dict(os.environ, TF_CONFIG=tf_config(ports, i),
                        SOFTMAX_PARITY_CPU_DEVICES="1",
                        SOFTMAX_PARITY_WORKER_TIMEOUT=str(args.worker_timeout),
+                       SOFTMAX_PARITY_HEARTBEAT=os.path.join(tmp.name, f"worker-{i}.beat"),
                        **{distributed.WORKER_ENV: f"{i}/{k}",
                           "SOFTMAX_PARITY_LAUNCHER": str(os.getpid())})
             errs.append(os.path.join(tmp.name, f"worker-{i}.err"))
@@ -102,18 +103,23 @@ def launch(args) -> int:
                     stdin=subprocess.DEVNULL, text=True, start_new_session=True))
         relay = threading.Thread(target=_relay, args=(procs[0].stdout,), daemon=True)
         relay.start()
-        chief_done = None
+        chief_done, started = None, time.time()
         while True:
             codes = [p.poll() for p in procs]
+            # a clean exit 1 or 2 (a FAIL verdict, a usage error) is the command's own answer
             failed = [i for i, c in enumerate(codes) if c not in (None, 0) and
-                      not (i == 0 and c in (1, 2) and _clean_exit(errs[0]))]
-            if failed:
-                i = failed[0]
+                      not (c in (1, 2) and _clean_exit(errs[i]))]
+            now = time.time()
+            silent = [i for i, c in enumerate(codes) if c is None and now - _beat(
+                os.path.join(tmp.name, f"worker-{i}.beat"), started) > args.worker_timeout]
+            if failed or silent:
+                i = (failed or silent)[0]
+                why = (f"failed (exit status {codes[i]}): {_last_line(errs[i])}" if failed else
+                       f"stopped responding for {args.worker_timeout:g} s")
                 _stop(procs)
                 relay.join(GRACE)
-                print(f"softmax-parity {args.command}: error: worker {i} of {k} failed (exit "
-                      f"status {codes[i]}): {_last_line(errs[i])}; stopped the others",
-                      file=sys.stderr)
+                print(f"softmax-parity {args.command}: error: worker {i} of {k} {why}; "
+                      "stopped the others", file=sys.stderr)
                 return 1
             if codes[0] is not None:  # the chief is done: the others end with it
                 if chief_done is None:
@@ -136,6 +142,14 @@ def launch(args) -> int:
             signal.signal(signal.SIGTERM, old_term)
 
 
+def _beat(path, started: float) -> float:
+    """When the worker last showed it is alive (watch_parent touches its heartbeat file)."""
+    try:
+        return os.stat(path).st_mtime
+    except FileNotFoundError:
+        return started  # not beating yet: TF is still starting
+
+
 def _clean_exit(err_path) -> bool:
     """The chief ended as the CLI ends (a FAIL verdict, a usage error): no traceback."""
     with open(err_path, errors="replace") as f:
@@ -149,13 +163,19 @@ def _relay(stream) -> None:
 
 def watch_parent() -> None:
     """In a worker: exit as soon as the launcher that started it is gone (no orphans, even
-    when the launcher was killed with SIGKILL and could not stop us)."""
+    when the launcher was killed with SIGKILL and could not stop us), and touch the heartbeat
+    file twice a second: a worker that stops (SIGSTOP, a frozen host) stops beating, and the
+    launcher ends the run after --worker-timeout seconds."""
     launcher = int(os.environ.get("SOFTMAX_PARITY_LAUNCHER", "0"))
+    beat = os.environ.get("SOFTMAX_PARITY_HEARTBEAT")
 
     def watch():
         while True:
             if os.getppid() != launcher:
                 os._exit(1)
+            if beat:
+                with open(beat, "a"):
+                    os.utime(beat)
             time.sleep(0.5)
     if launcher:
         threading.Thread(target=watch, daemon=True).start()
