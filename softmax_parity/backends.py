@@ -6,6 +6,8 @@
     tf-function  tf_softmax.FunctionStepper: TF2, one traced tf.function call per batch
     keras        tf_softmax.KerasStepper: Sequential([Dense(10)]), SparseCategoricalCrossentropy
                  (from_logits=True), SGD; one model.train_on_batch per batch
+    tf-distributed  tf_softmax.DistributedStepper: tf.distribute, K replicas (or workers)
+                 on K shards of each batch; set_distributed chooses K before TF starts
 Every backend starts from numpy_softmax.init_params(seed) and takes each epoch's batches in
 numpy_softmax.epoch_order, so all see the same minibatches. TF is imported only when a TF
 backend is asked for, so `train --backend numpy` never loads it.
@@ -15,14 +17,28 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import os
+import sys
 
 from numpy_softmax import loop
 
 from .errors import UsageError
 
-BACKENDS = ("numpy", "tf-graph", "tf-function", "keras")
+BACKENDS = ("numpy", "tf-graph", "tf-function", "keras", "tf-distributed")
 TF_STEPPERS = {"tf-graph": "GraphStepper", "tf-function": "FunctionStepper",
-               "keras": "KerasStepper"}
+               "keras": "KerasStepper", "tf-distributed": "DistributedStepper"}
+# how tf-distributed runs (set_distributed): replicas, workers (TF_CONFIG), mistake
+DISTRIBUTED = {"replicas": 1, "workers": False, "mistake": None}
+
+
+def set_distributed(replicas: int = 1, *, workers: bool = False, mistake=None) -> None:
+    """How tf-distributed steps in this process. K replicas need K logical CPU devices, which
+    TF can only be given before it starts: unless TF is already loaded, this asks
+    tf_softmax._tf for them (SOFTMAX_PARITY_CPU_DEVICES); if it is, DistributedStepper
+    refuses a count it does not have. A worker (TF_CONFIG) has one replica of its own."""
+    if "tf_softmax._tf" not in sys.modules:
+        os.environ["SOFTMAX_PARITY_CPU_DEVICES"] = "1" if workers else str(replicas)
+    DISTRIBUTED.update(replicas=replicas, workers=workers, mistake=mistake)
 
 
 def tf_stepper(name: str, X, y, config, params, *, logdir=None):
@@ -34,6 +50,8 @@ def tf_stepper(name: str, X, y, config, params, *, logdir=None):
         raise UsageError(f"backend {name} needs {e.name}; install the tf extra: "
                          "pip install 'softmax-parity[tf]'") from None
     cls = getattr(tf_softmax, TF_STEPPERS[name])
+    if name == "tf-distributed":
+        return cls(X, y, config, params, **DISTRIBUTED)
     return cls(X, y, config, params, logdir=logdir) if name == "tf-graph" else \
         cls(X, y, config, params)
 

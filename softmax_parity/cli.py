@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # --workers: the workers' command
     from numpy_softmax.errors import DataError, InputError
     from numpy_softmax.loop import DivergenceError
     from .errors import UsageError

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from numpy_softmax import Params, ReferenceStepper, TrainConfig, loop
-from numpy_softmax.tolerances import COMPARE, COMPARE_NAMES, Tolerances
+from numpy_softmax.tolerances import COMPARE, COMPARE_NAMES, FIRST_STEP_RATIO, Tolerances
 
 from . import backends, tensorboard
 from .errors import UsageError
@@ -53,6 +53,7 @@ class CompareResult:
     predictions: dict = field(default_factory=dict)  # name -> (N_test,) int argmax
     test_accuracy: dict = field(default_factory=dict)
     total_seconds: float = 0.0
+    first_update: dict = field(default_factory=dict)  # name -> ||W1 - W0||, the first step's
 
     def differing(self, tf_name: str) -> int:
         """How many test predictions of tf_name differ from NumPy's."""
@@ -106,6 +107,8 @@ def lockstep(data, config: TrainConfig, tf_backends=("tf-graph",), *, logdir=Non
             for n in names:
                 step_fn = None if on_step is None else \
                     (lambda e, s, k, n=n: on_step(n, e, s, k))
+                if epoch == 0:  # the size of the first update, W1 - W0 (update_ratio)
+                    step_fn = _first_update(result, n, steppers[n], params.W, step_fn)
                 records[n], state[n], _ = loop.run_epoch(steppers[n], epoch, X_val=X_val,
                                                          y_val=y_val, on_step=step_fn)
                 result.history[n].append(records[n])
@@ -134,6 +137,29 @@ def lockstep(data, config: TrainConfig, tf_backends=("tf-graph",), *, logdir=Non
         for w in writers.values():
             w.close()
     return result
+
+
+def _first_update(result, name, stepper, W0, then):
+    """An on_step that records ||W1 - W0|| after step 0 in result.first_update[name]."""
+    def on_step(epoch, step, n_steps):
+        if step == 0:
+            W1 = stepper.params().W.astype(np.float64)  # (D, C)
+            result.first_update[name] = float(np.linalg.norm(W1 - W0))
+        if then is not None:
+            then(epoch, step, n_steps)
+    return on_step
+
+
+def update_ratio(result: CompareResult, tf_name: str) -> float:
+    """The first step's update of tf_name over NumPy's, ||W1_tf - W0|| / ||W1_np - W0||: 1 when
+    both take the same SGD step; K when each of K replicas averages over its own shard."""
+    return result.first_update[tf_name] / result.first_update["numpy"]
+
+
+def ratio_check(result: CompareResult, tf_name: str) -> Check:
+    """|update_ratio - 1| against FIRST_STEP_RATIO (numpy_softmax.tolerances says why)."""
+    err = abs(update_ratio(result, tf_name) - 1)
+    return Check("first_step_ratio", err, FIRST_STEP_RATIO, err <= FIRST_STEP_RATIO)
 
 
 def verdict(result: CompareResult, tf_name: str, tol: Tolerances) -> list[Check]:

@@ -9,12 +9,14 @@ Steppers for numpy_softmax's one training loop (numpy_softmax.loop.run):
     FunctionStepper, FunctionEpochStepper            (tf_softmax.function, TF2 tf.function)
     KerasStepper, KerasFitStepper                    (tf_softmax.keras, Keras train_on_batch /
                                                      model.fit on tf.data)
+    DistributedStepper                               (tf_softmax.distributed, tf.distribute)
 Params, TrainConfig and the data come from numpy_softmax (reused, not copied). `tf` is
 TensorFlow itself, imported quietly (TF_CPP_MIN_LOG_LEVEL=2 unless set).
 """
 from numpy_softmax import Params, TrainConfig
 
 from ._tf import tf
+from .distributed import DistributedStepper
 from .function import FunctionEpochStepper, FunctionStepper
 from .graph import GraphEpochStepper, GraphStepper, graph_loss_and_grads
 from .keras import KerasFitStepper, KerasStepper
@@ -26,4 +28,5 @@ __all__ = [
     "logits", "loss_and_grads", "graph_loss_and_grads", "Params", "TrainConfig", "tf",
     "GraphStepper", "GraphEpochStepper", "FunctionStepper", "FunctionEpochStepper",
     "KerasStepper", "KerasFitStepper",
+    "DistributedStepper",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from numpy_softmax.threads import blas_threads
 from numpy_softmax.tolerances import COMPARE_NAMES
 
-from .. import backends, output, runrecord
+from .. import backends, distributed, output, runrecord
 from ..errors import UsageError
 from ..versions import blas_info
 from . import common
@@ -41,6 +41,7 @@ def register(sub) -> None:
                         "nothing from threads, and on a busy machine spinning OpenBLAS threads "
                         "slow NumPy's epochs down many times over; 0 = the library's default)")
     p.add_argument("--quiet", action="store_true", help="print only the final summary")
+    distributed.add_args(p, "--tf")
     p.set_defaults(func=run)
 
 
@@ -72,6 +73,9 @@ def _table(tf_name: str):
 
 
 def run(args) -> int:
+    if distributed.apply(args, args.tf):  # first: before anything starts TF
+        from .. import workers
+        return workers.launch(args)
     config = common.config_from_args(args)
     if args.blas_threads < 0:
         raise UsageError(f"--blas-threads must be >= 0, got {args.blas_threads}")
@@ -108,7 +112,13 @@ def run(args) -> int:
                                       on_step=on_step, on_epoch=on_epoch)
     finally:
         bar.close()
-    checks = compare.verdict(result, tf_name, tol)
+    checks = compare.verdict(result, tf_name, tol) + [compare.ratio_check(result, tf_name)]
+    ratio = (f"first step: ||W1_{tf_name} - W0|| / ||W1_numpy - W0|| = "
+             f"{compare.update_ratio(result, tf_name):.6f} (1 = the same SGD step)")
+    if checks[-1].ok:
+        output.say(args, ratio)
+    else:
+        print(ratio)  # the measured ratio is shown even with --quiet
     acc_np, acc_tf = result.test_accuracy["numpy"], result.test_accuracy[tf_name]
     output.say(args, f"total time {result.total_seconds:.1f} s")
     print(f"test accuracy (all {len(data.test)} test images): numpy {acc_np:.4f}, "

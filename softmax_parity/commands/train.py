@@ -8,7 +8,7 @@ import numpy as np
 from numpy_softmax import logits
 from numpy_softmax.data import ScaledRows
 
-from .. import backends, output, resume, runrecord
+from .. import backends, distributed, output, resume, runrecord
 from . import common
 
 
@@ -27,10 +27,14 @@ def register(sub) -> None:
                    "DIR/<backend> (tf-graph adds its graph); view with `tensorboard --logdir DIR`")
     p.add_argument("--quiet", action="store_true", help="print only the final summary line")
     resume.add_args(p)
+    distributed.add_args(p, "--backend")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    if distributed.apply(args, args.backend):  # first: before anything starts TF
+        from .. import workers
+        return workers.launch(args)
     config = common.config_from_args(args)
     out = output.check_out_dir(args.out) if args.out else None
     if args.logdir is not None:
