@@ -91,7 +91,9 @@ def launch(args) -> int:
         for i in range(k):
             env = dict(os.environ, TF_CONFIG=tf_config(ports, i),
                        SOFTMAX_PARITY_CPU_DEVICES="1",
-                       SOFTMAX_PARITY_WORKER_TIMEOUT=str(args.worker_timeout),
+                       # the collectives wait twice as long as the heartbeat: a worker that
+                       # hangs is named by its silence, before the others' collectives time out
+                       SOFTMAX_PARITY_WORKER_TIMEOUT=str(2 * args.worker_timeout),
                        SOFTMAX_PARITY_HEARTBEAT=os.path.join(tmp.name, f"worker-{i}.beat"),
                        **{distributed.WORKER_ENV: f"{i}/{k}",
                           "SOFTMAX_PARITY_LAUNCHER": str(os.getpid())})

@@ -118,10 +118,22 @@ def _with_second_opinion(tgt: str, mapping: dict, records: list, timeout: float)
     return records
 
 
+def _context():
+    """Children come from a fork server where there is one (Linux): a clean process that has
+    imported this module and nothing else, so no child inherits the caller's threads (a fork
+    of a process running TensorFlow's thread pools can deadlock) and none pays for the
+    imports again. Elsewhere, spawn."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    return ctx
+
+
 def in_child(timeout: float, job, *args):
     """(status, value): job(*args) run in a child process; ("timeout", None) after `timeout`
     seconds (the child is killed), ("error", message) if it raised or died."""
-    ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    ctx = _context()
     mine, theirs = ctx.Pipe(duplex=False)
     p = ctx.Process(target=_child, args=(theirs, job, *args), daemon=True)
     p.start()
