@@ -9,8 +9,9 @@ output is discarded and they write no files (distributed.apply).
 Ending: every worker runs in its own session (a terminal's Ctrl-C reaches only the launcher),
 and whatever way the launcher leaves (done, a failure, Ctrl-C, SIGTERM) it stops every worker
 still running: SIGTERM to its process group, SIGKILL after a grace period. A worker that dies
-ends the run at once (one line, exit 1); one that hangs makes the others' collectives time out
-(--worker-timeout), and they die. A worker whose launcher vanished exits by itself
+ends the run at once (one line, exit 1); one that hangs stops touching its heartbeat file and
+is named after --worker-timeout seconds (the others' collectives would time out only after
+twice that). A worker whose launcher vanished exits by itself
 (watch_parent). No process is left behind.
 """
 from __future__ import annotations
