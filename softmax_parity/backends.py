@@ -33,10 +33,10 @@ DISTRIBUTED = {"replicas": 1, "workers": False, "mistake": None}
 
 def set_distributed(replicas: int = 1, *, workers: bool = False, mistake=None) -> None:
     """How tf-distributed steps in this process. K replicas need K logical CPU devices, which
-    TF can only be given before it starts: unless TF is already loaded, this asks
-    tf_softmax._tf for them (SOFTMAX_PARITY_CPU_DEVICES); if it is, DistributedStepper
-    refuses a count it does not have. A worker (TF_CONFIG) has one replica of its own."""
-    if "tf_softmax._tf" not in sys.modules:
+    TF can only be given before it starts: unless tf_softmax (which starts TF on import) is
+    already loaded, this asks for them (SOFTMAX_PARITY_CPU_DEVICES, read as tf_softmax loads);
+    if it is, DistributedStepper refuses a count it does not have. A worker (TF_CONFIG) has one replica of its own."""
+    if "tf_softmax" not in sys.modules:
         os.environ["SOFTMAX_PARITY_CPU_DEVICES"] = "1" if workers else str(replicas)
     DISTRIBUTED.update(replicas=replicas, workers=workers, mistake=mistake)
 

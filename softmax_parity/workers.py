@@ -28,6 +28,8 @@ import time
 from . import distributed
 
 GRACE = 5.0  # seconds a worker has to end after SIGTERM before SIGKILL
+STALE = 5.0  # seconds without a heartbeat (one every 0.5 s) after which a worker counts as hung
+#              when a peer has failed (its collectives failed waiting for the silent one)
 
 
 def free_ports(k: int) -> list[int]:
@@ -95,7 +97,7 @@ def launch(args) -> int:
                        # the collectives wait twice as long as the heartbeat: a worker that
                        # hangs is named by its silence, before the others' collectives time out
                        SOFTMAX_PARITY_WORKER_TIMEOUT=str(2 * args.worker_timeout),
-                       SOFTMAX_PARITY_HEARTBEAT=os.path.join(tmp.name, f"worker-{i}.beat"),
+                       SOFTMAX_PARITY_HEARTBEAT=_beat_path(tmp.name, i),
                        **{distributed.WORKER_ENV: f"{i}/{k}",
                           "SOFTMAX_PARITY_LAUNCHER": str(os.getpid())})
             errs.append(os.path.join(tmp.name, f"worker-{i}.err"))
@@ -114,11 +116,10 @@ def launch(args) -> int:
                       not (c in (1, 2) and _clean_exit(errs[i]))]
             now = time.time()
             silent = [i for i, c in enumerate(codes) if c is None and now - _beat(
-                os.path.join(tmp.name, f"worker-{i}.beat"), started) > args.worker_timeout]
+                _beat_path(tmp.name, i), started) > args.worker_timeout]
             if failed or silent:
-                i = (failed or silent)[0]
-                why = (f"failed (exit status {codes[i]}): {_last_line(errs[i])}" if failed else
-                       f"stopped responding for {args.worker_timeout:g} s")
+                i, why = _culprit(codes, failed, silent, tmp.name, now, args.worker_timeout,
+                                  errs)
                 _stop(procs)
                 relay.join(GRACE)
                 print(f"softmax-parity {args.command}: error: worker {i} of {k} {why}; "
@@ -143,6 +144,31 @@ def launch(args) -> int:
         tmp.cleanup()
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
+
+
+def _culprit(codes, failed, silent, folder, now, timeout, errs) -> tuple:
+    """(index, why) of the worker that ended the run. When one worker stops, its peers' collectives
+    fail soon after, so a failure is not always the cause: a worker killed by a signal, or one
+    that had been beating and fell silent for STALE seconds, is named before a peer that exited
+    with an error waiting for it."""
+    killed = [i for i in failed if codes[i] < 0]
+    if killed:
+        i = killed[0]
+        return i, f"died (signal {-codes[i]})"
+    stale = [i for i, c in enumerate(codes) if c is None and os.path.exists(_beat_path(folder, i))
+             and now - os.stat(_beat_path(folder, i)).st_mtime > STALE]
+    if silent:
+        return silent[0], f"stopped responding for {timeout:g} s (--worker-timeout)"
+    if stale:
+        i = stale[0]
+        age = now - os.stat(_beat_path(folder, i)).st_mtime
+        return i, f"stopped responding ({age:.0f} s without a heartbeat; its peers failed waiting)"
+    i = failed[0]
+    return i, f"failed (exit status {codes[i]}): {_last_line(errs[i])}"
+
+
+def _beat_path(folder, i: int) -> str:
+    return os.path.join(folder, f"worker-{i}.beat")
 
 
 def _beat(path, started: float) -> float:
