@@ -150,17 +150,19 @@ def _culprit(codes, failed, silent, folder, now, timeout, errs) -> tuple:
     """(index, why) of the worker that ended the run. When one worker stops, its peers' collectives
     fail soon after, so a failure is not always the cause: a worker killed by a signal, or one
     that had been beating and fell silent for STALE seconds, is named before a peer that exited
-    with an error waiting for it."""
+    with an error waiting for it; of several silent ones, the first to fall silent."""
     killed = [i for i in failed if codes[i] < 0]
     if killed:
         i = killed[0]
         return i, f"died (signal {-codes[i]})"
     stale = [i for i, c in enumerate(codes) if c is None and os.path.exists(_beat_path(folder, i))
              and now - os.stat(_beat_path(folder, i)).st_mtime > STALE]
+    def first_silent(ids):  # a worker blocked waiting for a silent peer falls silent later
+        return min(ids, key=lambda i: _beat(_beat_path(folder, i), 0.0))
     if silent:
-        return silent[0], f"stopped responding for {timeout:g} s (--worker-timeout)"
+        return first_silent(silent), f"stopped responding for {timeout:g} s (--worker-timeout)"
     if stale:
-        i = stale[0]
+        i = first_silent(stale)
         age = now - os.stat(_beat_path(folder, i)).st_mtime
         return i, f"stopped responding ({age:.0f} s without a heartbeat; its peers failed waiting)"
     i = failed[0]
