@@ -24,21 +24,17 @@ import numpy as np
 import numpy_softmax as ns
 from numpy_softmax.gradcheck import rel_error
 from numpy_softmax.kernels import onehot, softmax
+from numpy_softmax.threads import blas_threads
 from numpy_softmax.tolerances import TF_VS_NUMPY
 
 
 def _on_one_blas_thread(fn):
     """Run fn with the BLAS pools limited to one thread. Finite differences make thousands of
     small GEMMs ((128, 784) @ (784, 10)), which OpenBLAS's threads on busy cores only slow down;
-    one thread also keeps every figure the same from run to run. threadpoolctl is in the bench
-    and dev extras; without it, nothing changes."""
+    one thread also keeps every figure the same from run to run."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:
-            return fn(*args, **kwargs)
-        with threadpool_limits(limits=1, user_api="blas"):
+        with blas_threads(1):
             return fn(*args, **kwargs)
     return wrapper
 

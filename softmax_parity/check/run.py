@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from numpy_softmax.threads import blas_threads
 from numpy_softmax.tolerances import CHECK_EXAMPLES, CHECK_TIMEOUT
 
 from ..errors import UsageError
@@ -64,12 +65,9 @@ def _quiet_child() -> None:
 def _child(conn, job, *args) -> None:
     _quiet_child()
     try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(limits=1, user_api="blas")  # small GEMMs; the cores are shared
-    except ImportError:
-        pass
-    try:
-        conn.send(("ok", job(*args)))
+        with blas_threads(1):  # small GEMMs; the cores are shared
+            result = job(*args)
+        conn.send(("ok", result))
     except UsageError as e:
         conn.send(("usage", str(e)))
     except BaseException as e:  # reported as the function's failure, with its message
