@@ -3,11 +3,15 @@
     python benchmarks/train_api.py [--epochs 3] [--rounds 3] [--out FILE.json]
 
 Each round runs, in a rotated order, in this one process:
-    train-api     numpy_softmax.train(images, labels, TrainConfig(epochs=E)), float32 images
+    train-api     numpy_softmax.train(images, labels, TrainConfig(epochs=E)), the loader's
+                  images (its default: the fast mode, BLAS on two threads)
+    train-exact   the same with stepper="exact" (bit-identical to the reference)
     train-ref     the same with stepper="reference" (the readable step)
     cli-numpy     softmax_parity.backends.train("numpy", ...) on uint8 pixels (what
                   `softmax-parity train --backend numpy` runs)
     naive         a 12-line NumPy SGD loop as a user would write it, BLAS on one thread
+    jax-jit-epoch when JAX is installed: the bench's JAX contender (softmax_parity.bench),
+                  E epochs of the same protocol, one jitted call per epoch
 Per contender: the median over rounds of the wall time per epoch (the whole call divided by
 E, so train()'s input checks count too). The load average before and after is recorded: on a
 busy machine the ratios mean little.
@@ -24,8 +28,10 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import numpy_softmax as ns
-from numpy_softmax.data import ScaledRows
+from numpy_softmax.data import ScaledRows, atomic_write
 from softmax_parity import backends
+from softmax_parity.bench import peers
+from softmax_parity.bench.contenders import Data, initial_params, make_contender
 
 
 def naive(X, y, epochs, lr=0.01, B=128, seed=0):
@@ -63,11 +69,20 @@ def main() -> int:
 
     runs = {
         "train-api": lambda: ns.train(X, y, cfg),
+        "train-exact": lambda: ns.train(X, y, cfg, stepper="exact"),
         "train-ref": lambda: ns.train(X, y, cfg, stepper="reference"),
         "cli-numpy": lambda: backends.train("numpy", ScaledRows(d.train.pixels, 1 / 255), y,
                                             cfg),
         "naive": one_blas_naive,
     }
+    if peers.unavailable("jax") is None:
+        data = Data(d.train.pixels, d.train.labels)
+        jax = make_contender("jax-jit-epoch", data, cfg, initial_params(data, cfg))
+
+        def jax_epochs():
+            for e in range(args.epochs):
+                jax.epoch(ns.epoch_order(data.n, cfg, e), e)
+        runs["jax-jit-epoch"] = jax_epochs
     names = list(runs)
     times = {n: [] for n in names}
     load_before = os.getloadavg()
@@ -82,6 +97,8 @@ def main() -> int:
     ms = {n: 1e3 * float(np.median(v)) for n, v in times.items()}
     rec = {"ms_per_epoch": ms, "all_ms": {n: [1e3 * t for t in v] for n, v in times.items()},
            "naive_over_train_api": ms["naive"] / ms["train-api"],
+           "jax_over_train_api": (ms["jax-jit-epoch"] / ms["train-api"]
+                                  if "jax-jit-epoch" in ms else None),
            "train_api_over_cli": ms["train-api"] / ms["cli-numpy"],
            "epochs": args.epochs, "rounds": args.rounds,
            "load_before": load_before, "load_after": load_after, "cpus": os.cpu_count(),
@@ -92,9 +109,10 @@ def main() -> int:
         print(f"{n:10s} {ms[n]:7.1f} ms/epoch")
     print(f"naive / train-api = {rec['naive_over_train_api']:.2f}x;  train-api / cli-numpy = "
           f"{rec['train_api_over_cli']:.2f};  load {load_before[0]:.2f} -> {load_after[0]:.2f}")
+    if rec["jax_over_train_api"] is not None:
+        print(f"jax-jit-epoch / train-api = {rec['jax_over_train_api']:.2f}x")
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump(rec, f, indent=2)
+        atomic_write(args.out, json.dumps(rec, indent=2).encode())
     return 0
 
 

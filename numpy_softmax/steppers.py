@@ -3,11 +3,12 @@
 Dimensions: N training examples, D features, C classes, B batch size.
 
 ReferenceStepper is the documentation of the math: one readable SGD step. FastStepper is the
-same math arranged for the machine. Every operation that rounds (the two GEMMs, the sums, exp,
-log, the divisions, the update) is the same NumPy or BLAS call on the same operands in the
-same order as in the reference, so parameters and losses come out bit-identical. Per step:
+same math arranged for the machine, in two modes. Its exact mode makes every operation that
+rounds (the two GEMMs, the sums, exp, log, the divisions, the update) the same NumPy or BLAS
+call on the same operands in the same order as the reference, so parameters and losses come
+out bit-identical. Per step:
 
-    Xb = X[idx]                                  (B, D)  gathered into one reused buffer
+    Xb = X[idx]                                  (B, D)  gathered ahead (numpy_softmax.feed)
     Z = Xb @ W + b                               (B, C)  the same sgemm call as the reference
     Z -= max_c Z                                 (B, C)  exp cannot overflow
     E = exp(Z);  S = sum_c E                     (B, C), (B, 1)
@@ -17,13 +18,16 @@ same order as in the reference, so parameters and losses come out bit-identical.
 
 What it leaves out of the reference's step: temporaries (every array is allocated once, when
 the stepper is built, and written with out=), one of the two exps (the reference's
-cross_entropy and grad_logits each compute the softmax), the fresh array of each row gather
-(np.take into a buffer that stays in cache), the slow max over rows of 10 (taken on a
+cross_entropy and grad_logits each compute the softmax), the gather on the training thread
+(a helper thread gathers the epoch's batches ahead), the slow max over rows of 10 (taken on a
 transposed copy instead: a max never rounds, so it is the same max), and Python-level overhead.
+Its fast mode (the default) also folds the bias into the GEMMs, lr / B into the softmax and
+the row sums into a matrix-vector product, which round differently (FastStepper says how).
 docs/benchmarks.md has what each of these is worth.
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import numpy as np
@@ -33,12 +37,14 @@ from .data import ScaledRows, source_rows
 from .errors import InputError
 from .model import Params
 from .sgd import sgd_step
-from .threads import blas_threads
+from .threads import blas_kernel, blas_threads, current_blas_threads
 
 
 class ReferenceStepper:
     """The readable step: loss_and_grads on the batch, then sgd_step. X (N, D) floats or
     ScaledRows, y (N,) class ids, both as loop.prepare returns them."""
+
+    threads = 1  # BLAS threads, as train() runs it
 
     def __init__(self, X, y: np.ndarray, config: loop.TrainConfig, params: Params):
         self.X, self.y, self.config = X, y, config  # (N, D), (N,)
@@ -59,49 +65,117 @@ class ReferenceStepper:
         return kernels.logits(X, *self._params)  # (N', C)
 
 
-class _Buffers:
-    """Every array one step writes, for batches of nb rows."""
+# The fast mode's BLAS threads, at most: never more than BLAS would use when the stepper is
+# made (its default, one per CPU, or an enclosing limit). Two threads run its two GEMMs per
+# step ~1.7x faster on a quiet 2-core machine (docs/benchmarks.md, "Routes").
+FAST_BLAS_THREADS = 2
+# OpenBLAS kernels with AVX-512 sgemm: their (128, 785) @ (785, C) and its transpose run ~30%
+# faster with C = 16 columns than with 10 (docs/benchmarks.md, "Routes"); Haswell's kernel is
+# fastest at 10.
+WIDE_GEMM_KERNELS = frozenset({"SkylakeX", "Cooperlake", "SapphireRapids"})
+GEMM_COLUMNS = 16
 
-    def __init__(self, nb: int, D: int, C: int, dtype, X):
-        self.X = np.empty((nb, D), X.dtype)  # (nb, D) the batch's rows
-        self.XT = self.X.T  # (D, nb) a view: X.T @ dZ is the same transposed sgemm call
+
+def gemm_columns(C: int, dtype) -> int:
+    """How many columns the fast mode's W holds for C classes: C, or GEMM_COLUMNS when C is
+    fewer and the BLAS kernel (threads.blas_kernel) runs float32 GEMMs faster that wide."""
+    if C < GEMM_COLUMNS and np.dtype(dtype) == np.float32 and blas_kernel() in WIDE_GEMM_KERNELS:
+        return GEMM_COLUMNS
+    return C
+
+
+class _Buffers:
+    """Every array one step writes, for batches of nb rows: nb x Dk features (D, or D + 1 with
+    the bias feature) and Cp logit columns (C, or C plus padding columns)."""
+
+    def __init__(self, nb: int, Dk: int, Cp: int, dtype, X, bias_feature):
+        D = X.shape[1]
+        self.X = np.empty((nb, Dk), dtype)  # (nb, Dk) the batch's rows [, bias feature]
+        self.X[:, D:] = bias_feature  # written once: the gathers fill the first D columns
+        self.Xd = self.X[:, :D]  # (nb, D) a view: the features
+        self.XT = self.X.T  # (Dk, nb) a view: X.T @ dZ is the same transposed sgemm call
         if isinstance(X, ScaledRows):
             self.raw = np.empty((nb, D), X.data.dtype)  # (nb, D) e.g. uint8
             self.f32 = self.X if X.dtype == np.float32 else np.empty((nb, D), np.float32)
-        self.Z = np.empty((nb, C), dtype)  # (nb, C) logits, then shifted logits
-        self.Zflat = self.Z.reshape(-1)  # (nb * C,) a view, to pick Z[n, y_n]
-        self.ZT = np.empty((C, nb), dtype)  # (C, nb) Z transposed, for a fast row max
+        elif Dk > D:
+            self.rows = np.empty((nb, D), dtype)  # (nb, D) np.take's contiguous output
+        self.Z = np.empty((nb, Cp), dtype)  # (nb, Cp) logits, then shifted logits
+        self.Zflat = self.Z.reshape(-1)  # (nb * Cp,) a view, to pick Z[n, y_n]
+        self.ZT = np.empty((Cp, nb), dtype)  # (Cp, nb) Z transposed, for a fast row max
         self.m = np.empty(nb, dtype)  # (nb,) row max
         self.m1 = self.m.reshape(nb, 1)  # (nb, 1) a view, to broadcast over the row
-        self.E = np.empty((nb, C), dtype)  # (nb, C) exp(shifted), then softmax, then dZ
-        self.Eflat = self.E.reshape(-1)  # (nb * C,) a view, to subtract onehot(y)
+        self.E = np.empty((nb, Cp), dtype)  # (nb, Cp) exp(shifted), then softmax, then dZ
+        self.Eflat = self.E.reshape(-1)  # (nb * Cp,) a view, to subtract onehot(y)
         self.S = np.empty((nb, 1), dtype)  # (nb, 1) row sum of exp, then its log
         self.S0 = self.S[:, 0]  # (nb,) a view
+        self.R = np.empty((nb, 1), dtype)  # (nb, 1) fast mode: lr / (nb S)
+        self.flat = np.empty(nb, np.intp)  # (nb,) flat index of Z[n, y_n]
+        self.c = None  # fast mode: lr / nb (times the pixel scale), set by the stepper
+        self.ones = np.ones(Cp, dtype)  # (Cp,) fast mode: E @ ones = row sums
         self.picked = np.empty(nb, dtype)  # (nb,) shifted logit of the true class
-        self.rowbase = np.arange(nb) * C  # (nb,) flat index of each row's first class
+        self.rowbase = np.arange(nb) * Cp  # (nb,) flat index of each row's first class
 
 
 class FastStepper:
-    """ReferenceStepper's numbers, bit for bit, with W and b updated in place and every
-    buffer kept from step to step and epoch to epoch. X (N, D) floats or ScaledRows (uint8
-    pixels: each step gathers 1 byte per feature instead of 4 and converts the batch in the
-    buffer, to the same float32 numbers the loader makes), y (N,) class ids."""
+    """The SGD step arranged for the machine, in two modes. X (N, D) floats or ScaledRows
+    (uint8 pixels: each step gathers 1 byte per feature instead of 4), y (N,) class ids.
+    W and b are updated in place; every buffer is kept from step to step.
 
-    def __init__(self, X, y: np.ndarray, config: loop.TrainConfig, params: Params):
-        self.W = np.array(params.W)  # (D, C) updated in place from here on
-        self.b = np.array(params.b)  # (C,)
-        D, C = self.W.shape
-        self.X = X.astype(self.W.dtype, copy=False)  # (N, D) rows in the parameters' dtype
+    exact=True: ReferenceStepper's numbers, bit for bit: the same NumPy and BLAS calls on the
+    same operands in the same order (the module docstring says what it leaves out), BLAS on
+    one thread (`threads`), as the reference runs in train().
+
+    exact=False, the fast mode: the same math, arranged so that it rounds differently, by an
+    ulp or so per step; parity_tests/test_fast_mode.py holds it to the reference stepper at
+    the compare tolerances. What changes:
+      - the bias rides in the GEMMs: [Xb 1] @ [W; b] = Xb @ W + b and [Xb 1].T @ dZ =
+        [dW; db], so W and b are one array, updated by one subtraction;
+      - lr / nb is folded into the softmax's division: lr dZ = (lr / nb) (E / S - Y);
+      - the row sums of E come from a matrix-vector product, E @ ones;
+      - uint8 pixels (float32 only) enter the GEMM as they are, 0..255, and their scale s
+        (1/255) is applied to the (nb, C) logits instead of the (nb, D) rows, the bias
+        feature being 1/s instead of 1: Z = s ([p 1/s] @ [W; b]), and the gradient's GEMM
+        takes s lr dZ;
+      - W holds 16 columns where the BLAS kernel is faster so (gemm_columns), the ones past C
+        with weight 0 and bias -inf: their logits are -inf, their softmax 0, their gradient
+        0, so they never change and never count;
+      - BLAS runs on FAST_BLAS_THREADS = 2 threads (`threads`; fewer if BLAS would use fewer
+        when the stepper is made: one CPU, OPENBLAS_NUM_THREADS, an enclosing limit), which
+        splits the GEMMs' sums.
+    """
+
+    def __init__(self, X, y: np.ndarray, config: loop.TrainConfig, params: Params, *,
+                 exact: bool = False):
+        W, b = np.array(params.W), np.array(params.b)  # (D, C), (C,)
+        D, C = W.shape
+        self.exact, self.dtype = exact, W.dtype
+        self.X = X.astype(W.dtype, copy=False)  # (N, D) rows in the parameters' dtype
         self.y = np.asarray(y)  # (N,)
-        self.config, self.n_train = config, self.y.shape[0]
-        self.dW = np.empty_like(self.W)  # (D, C)
-        self.db = np.empty_like(self.b)  # (C,)
+        self.config, self.n_train, self.n_classes = config, self.y.shape[0], C
+        self.threads = 1 if exact else min(FAST_BLAS_THREADS, current_blas_threads())
+        # fast mode on float32 pixels: the GEMM reads them unscaled, times `scale` after
+        self.scale = self.X.scale if (not exact and isinstance(self.X, ScaledRows)
+                                      and self.dtype == np.float32) else None
+        if exact:
+            self.W, self.b = W, b  # updated in place from here on
+            self.dW, self.db = np.empty_like(W), np.empty_like(b)  # (D, C), (C,)
+            self._shape, self._bias_feature = (D, C), None
+        else:
+            Cp = gemm_columns(C, W.dtype)
+            s = 1 if self.scale is None else self.scale
+            self.Wb = np.zeros((D + 1, Cp), W.dtype)  # (D + 1, Cp) [W; b], padded
+            self.Wb[:D, :C], self.Wb[D, :C], self.Wb[D, C:] = W, b, -np.inf
+            self.dWb = np.empty_like(self.Wb)  # (D + 1, Cp) lr [dW; db]
+            self._shape, self._bias_feature = (D + 1, Cp), self.dtype.type(1 / s)
         self._buffers = {}  # batch size -> _Buffers (B, and a short last batch if any)
         self._full = self._buffers_for(config.batch_size)
 
     def _buffers_for(self, nb: int) -> _Buffers:
         if nb not in self._buffers:
-            self._buffers[nb] = _Buffers(nb, *self.W.shape, self.W.dtype, self.X)
+            k = _Buffers(nb, *self._shape, self.dtype, self.X, self._bias_feature)
+            t = self.dtype.type
+            k.c = t(self.config.lr) / t(nb) * t(1 if self.scale is None else self.scale)
+            self._buffers[nb] = k
         return self._buffers[nb]
 
     def step(self, idx: np.ndarray) -> float:
@@ -110,18 +184,27 @@ class FastStepper:
             raise IndexError(f"batch holds a row index outside [-{N}, {N}) for {N} rows")
         nb = idx.shape[0]
         k = self._full if nb == self._full.m.shape[0] else self._buffers_for(nb)
+        X = self.X  # mode="wrap" below: mode="raise" would buffer `out`
+        if self.scale is not None:  # uint8 rows as they are, converted (exactly) to float32
+            X.data.take(idx, axis=0, out=k.raw, mode="wrap")
+            np.copyto(k.Xd, k.raw)
+        elif isinstance(X, ScaledRows):  # float32(pixel) * float32(scale), as the loader
+            X.gather(idx, k.raw, k.f32, k.Xd)
+        elif k.Xd is k.X or k.X.shape == k.Xd.shape:
+            X.take(idx, axis=0, out=k.X, mode="wrap")
+        else:  # np.take buffers a strided `out`: take into a contiguous one, then copy
+            X.take(idx, axis=0, out=k.rows, mode="wrap")
+            np.copyto(k.Xd, k.rows)
+        return self._exact_update(k, idx) if self.exact else self._fast_update(k, idx)
+
+    def _exact_update(self, k: _Buffers, idx: np.ndarray) -> float:
+        nb = idx.shape[0]
         W, b, dW, db, lr = self.W, self.b, self.dW, self.db, self.config.lr
-        Xb, Z, E, S = k.X, k.Z, k.E, k.S
-        if isinstance(self.X, ScaledRows):  # uint8 rows, then float32(pixel) * float32(scale)
-            self.X.gather(idx, k.raw, k.f32, Xb)
-        else:
-            self.X.take(idx, axis=0, out=Xb, mode="wrap")  # mode="raise" would buffer `out`
+        Xb, Z, E, S = k.X, k.Z, k.E, k.S  # (nb, D), (nb, C), (nb, C), (nb, 1)
         np.matmul(Xb, W, out=Z)  # (nb, C)
         np.add(Z, b, out=Z)  # Z = Xb @ W + b
-        np.copyto(k.ZT, Z.T)
-        np.maximum.reduce(k.ZT, axis=0, out=k.m)  # = Z.max(axis=1), exactly: a max never
-        np.subtract(Z, k.m1, out=Z)  # rounds. Shifted: exp cannot overflow
-        np.exp(Z, out=E)
+        self._shift(k)  # a max never rounds: the reference's Z - Z.max(axis=1). exp cannot
+        np.exp(Z, out=E)  # overflow now
         np.add.reduce(E, axis=1, keepdims=True, out=S)  # (nb, 1) >= 1; = E.sum(axis=1)
         flat = np.add(k.rowbase, self.y[idx])  # (nb,) flat index of Z[n, y_n]
         k.Zflat.take(flat, out=k.picked)  # (nb,) shifted logit of the true class
@@ -141,14 +224,47 @@ class FastStepper:
         np.subtract(b, db, out=b)
         return loss
 
+    def _fast_update(self, k: _Buffers, idx: np.ndarray) -> float:
+        nb = idx.shape[0]
+        Wb, Z, E, S, c = self.Wb, k.Z, k.E, k.S, k.c  # Z, E (nb, Cp); S (nb, 1); c = lr / nb
+        np.matmul(k.X, Wb, out=Z)  # Z = [X 1] @ [W; b] = X @ W + b  (nb, Cp), or Z / s
+        if self.scale is not None:  # that was [p 1/s] @ [W; b] = Z / s for pixels p = X / s
+            np.multiply(Z, self.scale, out=Z)
+        self._shift(k)  # Z - row max: exp cannot overflow, and log S in [0, log C] is exact
+        np.exp(Z, out=E)  # enough for a loss near 0. The padding columns: exp(-inf) = 0
+        np.dot(E, k.ones, out=k.S0)  # S = E @ ones  (nb,) >= 1
+        flat = np.add(k.rowbase, self.y.take(idx), out=k.flat)  # (nb,) index of Z[n, y_n]
+        k.Zflat.take(flat, out=k.picked)  # (nb,) the true class's logit
+        np.divide(c, S, out=k.R)  # (nb, 1) lr / (nb S)
+        np.multiply(E, k.R, out=E)  # (lr / nb) softmax
+        np.log(S, out=S)
+        np.subtract(k.picked, k.S0, out=k.picked)  # log_softmax(Z)[n, y_n]  (nb,)
+        loss = -float(self.dtype.type(float(np.add.reduce(k.picked)) / nb))
+        k.Eflat[flat] -= c  # (lr / nb) (softmax - Y) = lr dZ, or s lr dZ for pixels
+        np.matmul(k.XT, E, out=self.dWb)  # lr [dW; db] = [X 1].T @ (lr dZ) = [p 1/s].T @ (s lr dZ)
+        np.subtract(Wb, self.dWb, out=Wb)  # [W; b] -= lr [dW; db]
+        return loss
+
+    @staticmethod
+    def _shift(k: _Buffers) -> None:
+        """Z -= its row max (nb, 1), taken on a transposed copy (a fast max over rows of 10)."""
+        np.copyto(k.ZT, k.Z.T)
+        np.maximum.reduce(k.ZT, axis=0, out=k.m)  # (nb,) = Z.max(axis=1), exactly
+        np.subtract(k.Z, k.m1, out=k.Z)
+
     def params(self) -> Params:
-        return Params(self.W.copy(), self.b.copy())  # a snapshot: W and b keep changing
+        """A snapshot (D, C), (C,): W and b keep changing."""
+        if self.exact:
+            return Params(self.W.copy(), self.b.copy())
+        D, C = self.Wb.shape[0] - 1, self.n_classes
+        return Params(self.Wb[:D, :C].copy(), self.Wb[D, :C].copy())
 
     def logits(self, X: np.ndarray) -> np.ndarray:
-        return kernels.logits(X, self.W, self.b)  # (N', C)
+        return kernels.logits(X, *self.params())  # (N', C)
 
 
-STEPPERS = {"fast": FastStepper, "reference": ReferenceStepper}
+STEPPERS = {"fast": FastStepper, "exact": functools.partial(FastStepper, exact=True),
+            "reference": ReferenceStepper}
 
 
 def train(X, y, config: loop.TrainConfig = loop.TrainConfig(), *, params: Params | None = None,
@@ -164,9 +280,11 @@ def train(X, y, config: loop.TrainConfig = loop.TrainConfig(), *, params: Params
     y (N,) int labels in [0, C). The loader's own images (Split.images) are read from their
     uint8 pixels (data.source_rows): the same numbers, a quarter of the bytes per batch. params defaults to init_params(D, n_classes,
     seed=config.seed, stddev=config.init_stddev).
-    stepper="fast" (the default) and "reference" (the readable step) give bit-identical
-    results; both run with BLAS on one thread (the thread count changes the GEMMs' rounding,
-    and this model's small GEMMs gain nothing from a second thread).
+    stepper: "fast" (the default) runs FastStepper's fast mode, whose rounding differs from
+    the reference's by an ulp or so per step (held to the compare tolerances by the parity
+    suite), with BLAS on FAST_BLAS_THREADS threads; "exact" runs FastStepper(exact=True),
+    bit-identical to "reference" (the readable step), both with BLAS on one thread (the thread
+    count changes how the GEMMs split their sums, hence their rounding).
     history, resume=Position and should_stop continue and stop a run as numpy_softmax.loop.run
     does; on_step(epoch, step, n_steps) and on_epoch(record, params) report progress.
     Raises DivergenceError as soon as a loss is NaN, inf or over loop.loss_limit(C), or the
@@ -176,7 +294,7 @@ def train(X, y, config: loop.TrainConfig = loop.TrainConfig(), *, params: Params
         raise InputError(f"stepper must be one of {', '.join(STEPPERS)}, got {stepper!r}")
     X = source_rows(X) or X  # the loader's images: train from their pixels
     X, y, params, X_val, y_val = loop.prepare(X, y, config, params, X_val, y_val, n_classes)
-    with blas_threads(1):
-        return loop.run(STEPPERS[stepper](X, y, config, params), X_val=X_val, y_val=y_val,
-                        on_step=on_step, on_epoch=on_epoch, history=history, resume=resume,
-                        should_stop=should_stop)
+    stepper = STEPPERS[stepper](X, y, config, params)
+    with blas_threads(stepper.threads):
+        return loop.run(stepper, X_val=X_val, y_val=y_val, on_step=on_step, on_epoch=on_epoch,
+                        history=history, resume=resume, should_stop=should_stop)

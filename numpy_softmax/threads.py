@@ -1,7 +1,8 @@
-"""How many threads BLAS may use while a block runs, through threadpoolctl.
+"""How many threads BLAS may use while a block runs, and which kernel it runs, through
+threadpoolctl.
 
 The one third-party import of numpy_softmax besides NumPy: threadpoolctl is a core
-dependency, and it is imported only when a limit is asked for."""
+dependency, and it is imported only when one of these is asked for."""
 from __future__ import annotations
 
 import contextlib
@@ -18,3 +19,21 @@ def blas_threads(n: int | None):
     from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=n, user_api="blas"):
         yield
+
+
+def blas_kernel() -> str | None:
+    """The kernel family the BLAS NumPy uses runs (threadpoolctl's "architecture", e.g.
+    OpenBLAS's "SkylakeX" or "Haswell"), None when it does not say. OpenBLAS picks it for the
+    CPU unless OPENBLAS_CORETYPE names one."""
+    return _blas_info().get("architecture")
+
+
+def current_blas_threads() -> int:
+    """The threads BLAS would use now: its default (the CPUs, or OPENBLAS_NUM_THREADS), or
+    the limit of an enclosing blas_threads or threadpool_limits block; 1 when it does not say."""
+    return int(_blas_info().get("num_threads") or 1)
+
+
+def _blas_info() -> dict:
+    from threadpoolctl import threadpool_info
+    return next((lib for lib in threadpool_info() if lib.get("user_api") == "blas"), {})

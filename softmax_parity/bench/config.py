@@ -7,7 +7,7 @@ from numpy_softmax.tolerances import BENCH_LOSS_RTOL
 
 from . import peers
 
-NUMPY = ("numpy-fast-u8", "numpy-fast-f32", "numpy-ref")
+NUMPY = ("numpy-fast-u8", "numpy-fast-f32", "numpy-exact-u8", "numpy-ref")
 TF = ("tf-graph-seed", "tf-graph-best", "tf-function-step", "tf-function-epoch",
       "tf-function-epoch-xla", "keras-fit")
 CONTENDERS = NUMPY + TF
@@ -15,6 +15,12 @@ ALL_CONTENDERS = CONTENDERS + peers.CONTENDERS  # the CLI's default: peers when 
 SECTIONS = ("epochs", "sweep", "ops", "threads", "floor", "memory")
 PEERS = tuple(peers.DISTRIBUTIONS)  # optional libraries; skipped when absent
 LOSS_RTOL = BENCH_LOSS_RTOL  # final losses must agree this closely (numpy_softmax.tolerances)
+
+
+def blas_limit(threads: int | None, own: int) -> int | None:
+    """The BLAS thread limit of a NumPy contender whose train() runs it on `own` threads, for
+    BenchConfig.blas_threads = threads (None: own; 0: no limit, the process default)."""
+    return own if threads is None else (threads or None)
 
 
 @dataclass(frozen=True)
@@ -31,8 +37,8 @@ class BenchConfig:
     sweep_seconds: float = 0.3  # each sweep point runs whole steps for at least this long
     op_batch: int = 128
     op_seconds: float = 0.1    # each op is called in a loop for at least this long
-    blas_threads: int | None = 1  # for the NumPy contenders, as the numpy backend runs them;
-    #                               None: the process default
+    blas_threads: int | None = None  # for the NumPy contenders: None as train() runs each
+    #                                  (its stepper's `threads`), 0 the process default, or N
     memory_epochs: int = 1
 
     @classmethod

@@ -1,15 +1,18 @@
 """The bench's contenders: steppers of the one loop (numpy_softmax.loop), each timed through
 loop.sgd_steps under its thread limit, and the training rows in the forms they take.
 
-    numpy-fast-u8    numpy_softmax.FastStepper on uint8 pixels (ScaledRows): what
-                     `train --backend numpy` runs
+    numpy-fast-u8    numpy_softmax.FastStepper (its fast mode) on uint8 pixels (ScaledRows):
+                     what `train --backend numpy` and numpy_softmax.train() run
     numpy-fast-f32   the same stepper on the float32 images
+    numpy-exact-u8   FastStepper(exact=True) on uint8 pixels: the reference's numbers, bit for
+                     bit (train(stepper="exact"))
     numpy-ref        numpy_softmax.ReferenceStepper, the readable step
     tf-*             the TF steppers (softmax_parity.bench.tf, imported only when asked for)
     jax-*, torch-*   the optional peers (softmax_parity.bench.peers)
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 
 import numpy as np
@@ -19,6 +22,7 @@ from numpy_softmax.data import ScaledRows
 from numpy_softmax.threads import blas_threads
 
 from . import peers
+from .config import blas_limit
 
 
 class Contender:
@@ -61,16 +65,19 @@ def initial_params(data: Data, config: TrainConfig):
 
 
 def make_contender(name: str, data: Data, config: TrainConfig, params, threads=None):
-    """The contender `name` from params; threads: the BLAS threads of the NumPy ones (and
-    torch's), ignored by TF and JAX, which keep their own thread pools."""
-    if name == "numpy-fast-u8":
-        return Contender(FastStepper(data.scaled, data.labels, config, params), threads)
-    if name == "numpy-fast-f32":
-        return Contender(FastStepper(data.images, data.labels, config, params), threads)
-    if name == "numpy-ref":
-        return Contender(ReferenceStepper(data.images, data.labels, config, params), threads)
+    """The contender `name` from params; threads: BenchConfig.blas_threads, the BLAS threads
+    of the NumPy ones (config.blas_limit: None as train() runs each) and torch's; TF and JAX
+    keep their own thread pools."""
+    numpy = {"numpy-fast-u8": (FastStepper, data.scaled),
+             "numpy-fast-f32": (FastStepper, data.images),
+             "numpy-exact-u8": (functools.partial(FastStepper, exact=True), data.scaled),
+             "numpy-ref": (ReferenceStepper, data.images)}
+    if name in numpy:
+        cls, X = numpy[name]
+        stepper = cls(X, data.labels, config, params)
+        return Contender(stepper, blas_limit(threads, stepper.threads))
     if name in peers.CONTENDERS:
-        return peers.make(name, data.images, data.labels, config, params, threads=threads,
+        return peers.make(name, data.images, data.labels, config, params, threads=threads or None,
                           shared=data.peers_shared)
     from . import tf
     return Contender(tf.make(name, data.images, data.labels, config, params, data.tf_shared))

@@ -10,13 +10,14 @@ import time
 
 import numpy as np
 
-from numpy_softmax import FastStepper, Params, TrainConfig, kernels
+from numpy_softmax import Params, TrainConfig, kernels
 from numpy_softmax.loop import epoch_order, steps_per_epoch
 from numpy_softmax.sgd import sgd_step
+from numpy_softmax.steppers import gemm_columns
 from numpy_softmax.threads import blas_threads
 
-from .config import BenchConfig
-from .contenders import Contender, Data, initial_params, make_contender, tf_available
+from .config import BenchConfig, blas_limit
+from .contenders import Data, initial_params, make_contender, tf_available
 from .timing import stats, time_call
 
 
@@ -47,7 +48,7 @@ def bench_ops(data: Data, bc: BenchConfig, config: TrainConfig, say=print) -> di
         from . import tf
         modes.update(tf.op_callables(params, Xb, yb, config.lr))
     out = {}
-    with blas_threads(bc.blas_threads):
+    with blas_threads(blas_limit(bc.blas_threads, 1)):  # the reference's kernels, as it trains
         for mode, ops in modes.items():
             out[mode] = {op: {**time_call(f, bc.op_seconds, bc.repeats)}
                          for op, f in ops.items()}
@@ -96,18 +97,23 @@ def bench_threads(data: Data, bc: BenchConfig, config: TrainConfig, say=print) -
 
 
 def bench_floor(data: Data, bc: BenchConfig, config: TrainConfig, say=print) -> dict:
-    """What bounds the NumPy epoch, on 1 BLAS thread as the numpy backend trains: each stage of a
-    fast step timed alone over one epoch's batches, the machine's memory bandwidth, and the
-    GFLOP/s of a large single-thread GEMM for scale."""
+    """What bounds the NumPy epoch of `train --backend numpy` (FastStepper's fast mode): each
+    stage of its step timed alone over one epoch's batches, with the BLAS threads it trains
+    on, the exact mode's stages beside them, the machine's memory bandwidth, and the GFLOP/s
+    of a large single-thread GEMM for scale."""
     B, D = config.batch_size, data.pixels.shape[1]
     S = steps_per_epoch(data.n, config)
     order = epoch_order(data.n, config, 0)
     params = initial_params(data, config)
     W = params.W
-    Xb = np.empty((B, D), np.float32)
+    fast = make_contender("numpy-fast-u8", data, config, params, bc.blas_threads)
+    exact = make_contender("numpy-exact-u8", data, config, params, bc.blas_threads)
+    Cp = gemm_columns(W.shape[1], W.dtype)  # the fast mode's GEMM columns here
+    Xb = np.empty((B, D), np.float32)  # (B, D) the exact mode's rows
+    Xa = np.ones((B, D + 1), np.float32)  # (B, D + 1) the fast mode's [pixels 1/s]
     raw = np.empty((B, D), np.uint8)
-    Z = np.empty((B, 10), np.float32)
-    dW = np.empty_like(W)
+    Z, Za = np.empty((B, W.shape[1]), np.float32), np.full((B, Cp), 1e-3, np.float32)
+    dW, Wa = np.empty_like(W), np.zeros((D + 1, Cp), np.float32)
 
     def over_epoch(f):
         def run():
@@ -118,25 +124,38 @@ def bench_floor(data: Data, bc: BenchConfig, config: TrainConfig, say=print) -> 
     np.take(data.images, order[:B], axis=0, out=Xb)
     stages = {}
     with blas_threads(1):
+        stages["gather uint8 rows (np.take)"] = over_epoch(
+            lambda i: np.take(data.pixels, i, axis=0, out=raw, mode="wrap"))
+        stages["uint8 -> float32 into [X 1] (fast)"] = over_epoch(
+            lambda i: np.copyto(Xa[:, :D], raw))
+        stages["gather uint8 rows + scale (exact)"] = over_epoch(
+            lambda i: data.scaled.gather(i, raw, Xb, Xb))
         stages["gather float32 rows (np.take)"] = over_epoch(
             lambda i: np.take(data.images, i, axis=0, out=Xb, mode="wrap"))
-        stages["gather uint8 rows + scale"] = over_epoch(
-            lambda i: data.scaled.gather(i, raw, Xb, Xb))
         stages["X[idx] (fresh array)"] = over_epoch(lambda i: data.images[i])
-        stages["GEMM X @ W"] = over_epoch(lambda i: np.matmul(Xb, W, out=Z))
-        stages["GEMM X.T @ dZ"] = over_epoch(lambda i: np.matmul(Xb.T, Z, out=dW))
-        for name, X in (("u8", data.scaled), ("f32", data.images)):
-            fast = Contender(FastStepper(X, data.labels, config, params))
-            stages[f"fast step ({name}), whole epoch"] = time_call(
-                lambda: fast.epoch(order, 0), 0.0, bc.repeats)
+        stages["GEMM X @ W (exact, 1 thread)"] = over_epoch(lambda i: np.matmul(Xb, W, out=Z))
+        stages["GEMM X.T @ dZ (exact, 1 thread)"] = over_epoch(
+            lambda i: np.matmul(Xb.T, Z, out=dW))
+        stages["exact step (u8), whole epoch"] = time_call(lambda: exact.epoch(order, 0), 0.0,
+                                                           bc.repeats)
         big = np.ones((1024, 1024), np.float32)
         g = time_call(lambda: big @ big, 0.2, bc.repeats)
+    t = fast.threads
+    with blas_threads(t):
+        stages[f"GEMM [X 1] @ [W; b] (fast, {Cp} cols, {t} thr)"] = over_epoch(
+            lambda i: np.matmul(Xa, Wa, out=Za))
+        stages[f"GEMM [X 1].T @ dZ (fast, {Cp} cols, {t} thr)"] = over_epoch(
+            lambda i: np.matmul(Xa.T, Za, out=Wa))
+    stages["fast step (u8), whole epoch"] = time_call(lambda: fast.epoch(order, 0), 0.0,
+                                                      bc.repeats)
     for v in stages.values():
         v["ms_per_epoch"] = 1e3 * v["median_s"]
-    gemm_ms = stages["GEMM X @ W"]["ms_per_epoch"] + stages["GEMM X.T @ dZ"]["ms_per_epoch"]
+    ms = {n: v["ms_per_epoch"] for n, v in stages.items()}
+    gemm_ms = sum(v for n, v in ms.items() if n.startswith("GEMM [X 1]"))
+    exact_gemm_ms = sum(v for n, v in ms.items() if n.startswith("GEMM X"))
     stages["rest of the fast step (u8), by difference"] = {
-        "ms_per_epoch": stages["fast step (u8), whole epoch"]["ms_per_epoch"] - gemm_ms
-        - stages["gather uint8 rows + scale"]["ms_per_epoch"]}
+        "ms_per_epoch": ms["fast step (u8), whole epoch"] - gemm_ms
+        - ms["gather uint8 rows (np.take)"] - ms["uint8 -> float32 into [X 1] (fast)"]}
     src = data.images
     dst = np.empty_like(src)
     np.copyto(dst, src)  # touch the pages first
@@ -147,16 +166,18 @@ def bench_floor(data: Data, bc: BenchConfig, config: TrainConfig, say=print) -> 
     say("  floor done")
     return {
         "stages": stages,
+        "fast_gemm_columns": Cp,
+        "fast_blas_threads": t,
         "copy_bandwidth_GBps": bw / 1e9,
         "large_gemm_GFLOPs_1thread": 2 * 1024 ** 3 / g["median_s"] / 1e9,
         "epoch_gemm_GFLOP": flops_epoch / 1e9,
         "epoch_gemm_GFLOPs_achieved": flops_epoch / (gemm_ms / 1e3) / 1e9,
         "floor_ms": {
-            "two GEMMs per step (measured, 1 thread)": gemm_ms,
+            "two GEMMs per step (fast, measured)": gemm_ms,
+            "two GEMMs per step (exact, measured)": exact_gemm_ms,
             "two GEMMs at the large-GEMM rate": flops_epoch / (2 * 1024 ** 3 / g["median_s"])
             * 1e3,
             "read float32 training set once": 1e3 * src.nbytes / (bw / 2),
             "read uint8 training set once": 1e3 * data.pixels.nbytes / (bw / 2),
         },
     }
-

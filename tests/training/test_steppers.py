@@ -1,10 +1,13 @@
-"""The fast stepper computes the reference stepper's numbers, bit for bit, through the loop.
+"""The fast stepper's exact mode computes the reference stepper's numbers, bit for bit, through
+the loop. (Its fast mode, train()'s default, rounds differently: parity_tests/test_fast_mode.py
+holds it to the compare tolerances.)
 
-Every comparison here is exact (np.array_equal, ==): FastStepper makes the same NumPy and BLAS
-calls on the same operands in the same order as ReferenceStepper, so there is no rounding
-difference to allow for. Both sides run in the same process with the same BLAS threads (the
+Every comparison here is exact (np.array_equal, ==): FastStepper(exact=True) makes the same
+NumPy and BLAS calls on the same operands in the same order as ReferenceStepper, so there is no
+rounding difference to allow for. Both sides run in the same process with the same BLAS threads (the
 BLAS thread count can change sgemm's rounding; see docs/benchmarks.md).
 """
+import functools
 import tracemalloc
 
 import numpy as np
@@ -16,6 +19,8 @@ import numpy_softmax as ns
 from numpy_softmax import FastStepper, ReferenceStepper, loop
 from numpy_softmax.data import ScaledRows, source_rows
 from numpy_softmax.loop import Position, prepare
+
+Exact = functools.partial(FastStepper, exact=True)  # the exact mode, as train(stepper="exact")
 
 
 # One BLAS thread for both sides: on a loaded 2-core machine, two threads make the MNIST tests
@@ -35,7 +40,7 @@ def epoch(cls, X, y, p, cfg, epoch, first_step=0, **kw):
 def test_fast_stepper_equals_the_reference_with_the_default_blas_threads(mnist):
     cfg = ns.TrainConfig()
     X, y, p, _, _ = prepare(mnist.train.images[:6400], mnist.train.labels[:6400], cfg)
-    assert_same_epoch(epoch(FastStepper, X, y, p, cfg, 0),
+    assert_same_epoch(epoch(Exact, X, y, p, cfg, 0),
                       epoch(ReferenceStepper, X, y, p, cfg, 0))
 
 
@@ -62,8 +67,8 @@ def test_fast_stepper_equals_the_reference_bit_for_bit_on_an_mnist_epoch(mnist):
     pix = ScaledRows(mnist.train.pixels, 1 / 255)
     steps = []
     ref = epoch(ReferenceStepper, X, y, p, cfg, 3, on_step=lambda e, s, n: steps.append(s))
-    from_floats = epoch(FastStepper, X, y, p, cfg, 3)
-    from_pixels = epoch(FastStepper, pix, y, p, cfg, 3)
+    from_floats = epoch(Exact, X, y, p, cfg, 3)
+    from_pixels = epoch(Exact, pix, y, p, cfg, 3)
     assert steps == list(range(429))
     assert_same_epoch(from_floats, ref)
     assert_same_epoch(from_pixels, ref)
@@ -85,7 +90,7 @@ def test_fast_stepper_equals_the_reference_on_any_small_problem(seed, n, d, c, b
     first = min(first, n_steps - 1)
     ref = epoch(ReferenceStepper, X, y, p, cfg, 1, first)
     Xf = ScaledRows(pix, 1 / 255, dtype) if pixels else X
-    assert_same_epoch(epoch(FastStepper, Xf, y, p, cfg, 1, first), ref)
+    assert_same_epoch(epoch(Exact, Xf, y, p, cfg, 1, first), ref)
 
 
 def test_fast_stepper_leaves_the_given_params_untouched():
@@ -100,33 +105,34 @@ def test_both_steppers_report_every_step_and_stop_where_asked():
     _, X, y, p = problem(1, 100, 4, 3)
     cfg = ns.TrainConfig(batch_size=10, lr=0.5)
     seen = {}
-    for cls in (ReferenceStepper, FastStepper):
+    for cls in (ReferenceStepper, Exact):
         calls = []
         out = epoch(cls, X, y, p, cfg, 2, 1, on_step=lambda e, s, n: calls.append((e, s, n)),
                     should_stop=lambda: len(calls) == 4)
         seen[cls] = (calls, out)
-    assert seen[FastStepper][0] == seen[ReferenceStepper][0] == [(2, s, 10) for s in (1, 2, 3, 4)]
-    assert seen[FastStepper][1][2][:2] == (2, 5)  # stopped: resume at epoch 2, step 5
-    assert_same_epoch(seen[FastStepper][1], seen[ReferenceStepper][1])
+    assert seen[Exact][0] == seen[ReferenceStepper][0] == [(2, s, 10) for s in (1, 2, 3, 4)]
+    assert seen[Exact][1][2][:2] == (2, 5)  # stopped: resume at epoch 2, step 5
+    assert_same_epoch(seen[Exact][1], seen[ReferenceStepper][1])
 
 
-def test_both_steppers_meet_the_divergence_error_at_the_same_step():
+def test_every_stepper_meets_the_divergence_error_at_the_same_step():
     _, X, y, p = problem(2, 128, 6, 4)
     cfg = ns.TrainConfig(batch_size=16, lr=1e30)
     errors = []
-    for cls in (ReferenceStepper, FastStepper):
+    for cls in (ReferenceStepper, Exact, FastStepper):
         with pytest.raises(ns.DivergenceError) as e:
             epoch(cls, X, y, p, cfg, 5)
         errors.append((e.value.epoch, e.value.step, str(e.value)))
-    assert errors[0] == errors[1]
-    assert errors[0][:2] == (5, 1)  # step 0 takes the huge step; step 1 sees its loss
+    assert errors[0] == errors[1]  # the exact mode: the same message, the same loss in it
+    assert errors[0][:2] == errors[2][:2] == (5, 1)  # step 0 takes the huge step; step 1
+    #                                                   sees its loss
 
 
 def test_the_fast_stepper_takes_rows_in_another_dtype_as_the_parameters_dtype():
     _, X, y, p = problem(4, 40, 3, 2, "float64")  # float64 rows, float32 params
     p32 = ns.Params(p.W.astype(np.float32), p.b.astype(np.float32))
     cfg = ns.TrainConfig(batch_size=8, lr=0.5)
-    assert_same_epoch(epoch(FastStepper, X, y, p32, cfg, 0),
+    assert_same_epoch(epoch(Exact, X, y, p32, cfg, 0),
                       epoch(ReferenceStepper, X.astype(np.float32), y, p32, cfg, 0))
 
 
@@ -137,14 +143,15 @@ def test_the_fast_stepper_refuses_a_batch_with_rows_that_do_not_exist():
         stepper.step(np.array([5, 20]))
 
 
-def test_train_runs_the_fast_stepper_by_default_bit_identical_to_the_reference(mnist):
+def test_train_with_the_exact_stepper_is_bit_identical_to_the_reference(mnist):
     cfg = ns.TrainConfig(epochs=2)
     sl = slice(0, 6000)
     runs = {}
-    for name in ("fast", "reference"):
+    for name in ("exact", "reference"):
         runs[name] = ns.train(ScaledRows(mnist.train.pixels[sl], 1 / 255),
                               mnist.train.labels[sl], cfg, stepper=name)
-    assert np.array_equal(runs["fast"].params.W, runs["reference"].params.W)
+    assert np.array_equal(runs["exact"].params.W, runs["reference"].params.W)
+    assert np.array_equal(runs["exact"].params.b, runs["reference"].params.b)
     with pytest.raises(ns.InputError, match="stepper"):
         ns.train(mnist.train.images[sl], mnist.train.labels[sl], cfg, stepper="turbo")
 
@@ -169,16 +176,17 @@ def test_scaled_rows_refuse_float_storage_flat_arrays_and_bad_scales(data, scale
         ScaledRows(data, scale)
 
 
-def test_training_on_pixels_with_the_fast_stepper_equals_the_reference_training(mnist):
+def test_training_on_pixels_with_the_exact_stepper_equals_the_reference_training(mnist):
     """train() end to end (2 epochs on 6,000 rows, validation accuracy, history): uint8 pixels
-    through the fast stepper give the reference's float-image run exactly."""
+    through the exact stepper give the reference's float-image run exactly."""
     cfg = ns.TrainConfig(epochs=2)
     sl = slice(0, 6000)
     ref = ns.train(mnist.train.images[sl], mnist.train.labels[sl], cfg,
                    X_val=mnist.validation.images, y_val=mnist.validation.labels,
                    stepper="reference")
     fast = ns.train(ScaledRows(mnist.train.pixels[sl], 1 / 255), mnist.train.labels[sl], cfg,
-                    X_val=mnist.validation.images, y_val=mnist.validation.labels)
+                    X_val=mnist.validation.images, y_val=mnist.validation.labels,
+                    stepper="exact")
     assert [(h.epoch, h.loss, h.val_accuracy) for h in fast.history] == \
         [(h.epoch, h.loss, h.val_accuracy) for h in ref.history]
     assert np.array_equal(fast.params.W, ref.params.W)
@@ -223,8 +231,9 @@ def test_train_reads_the_loaders_images_from_their_pixels_with_the_same_numbers(
 
     monkeypatch.setattr(FastStepper, "__init__", spy)
     cfg = ns.TrainConfig(epochs=1)
-    from_images = ns.train(mnist.train.images, mnist.train.labels, cfg)
-    from_floats = ns.train(np.array(mnist.train.images), mnist.train.labels, cfg)  # a copy
+    from_images = ns.train(mnist.train.images, mnist.train.labels, cfg, stepper="exact")
+    from_floats = ns.train(np.array(mnist.train.images), mnist.train.labels, cfg,
+                           stepper="exact")  # a copy
     assert kinds == ["ScaledRows", "ndarray"]
     assert from_images.history[0].loss == from_floats.history[0].loss
     assert np.array_equal(from_images.params.W, from_floats.params.W)
