@@ -8,7 +8,7 @@ rounds (the two GEMMs, the sums, exp, log, the divisions, the update) the same N
 call on the same operands in the same order as the reference, so parameters and losses come
 out bit-identical. Per step:
 
-    Xb = X[idx]                                  (B, D)  gathered ahead (numpy_softmax.feed)
+    Xb = X[idx]                                  (B, D)  gathered into one reused buffer
     Z = Xb @ W + b                               (B, C)  the same sgemm call as the reference
     Z -= max_c Z                                 (B, C)  exp cannot overflow
     E = exp(Z);  S = sum_c E                     (B, C), (B, 1)
@@ -18,11 +18,12 @@ out bit-identical. Per step:
 
 What it leaves out of the reference's step: temporaries (every array is allocated once, when
 the stepper is built, and written with out=), one of the two exps (the reference's
-cross_entropy and grad_logits each compute the softmax), the gather on the training thread
-(a helper thread gathers the epoch's batches ahead), the slow max over rows of 10 (taken on a
+cross_entropy and grad_logits each compute the softmax), the fresh array of each row gather
+(np.take into a buffer that stays in cache), the slow max over rows of 10 (taken on a
 transposed copy instead: a max never rounds, so it is the same max), and Python-level overhead.
-Its fast mode (the default) also folds the bias into the GEMMs, lr / B into the softmax and
-the row sums into a matrix-vector product, which round differently (FastStepper says how).
+Its fast mode (the default) also folds the bias into the GEMMs, lr / B into the softmax, the
+pixels' scale into the logits and the row sums into a matrix-vector product, and sizes the GEMMs for
+the BLAS kernel, which round differently (FastStepper says how).
 docs/benchmarks.md has what each of these is worth.
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ from .data import ScaledRows, source_rows
 from .errors import InputError
 from .model import Params
 from .sgd import sgd_step
-from .threads import blas_kernel, blas_threads, current_blas_threads
+from .threads import blas_kernel, blas_threads
 
 
 class ReferenceStepper:
@@ -65,10 +66,6 @@ class ReferenceStepper:
         return kernels.logits(X, *self._params)  # (N', C)
 
 
-# The fast mode's BLAS threads, at most: never more than BLAS would use when the stepper is
-# made (its default, one per CPU, or an enclosing limit). Two threads run its two GEMMs per
-# step ~1.7x faster on a quiet 2-core machine (docs/benchmarks.md, "Routes").
-FAST_BLAS_THREADS = 2
 # OpenBLAS kernels with AVX-512 sgemm: their (128, 785) @ (785, C) and its transpose run ~30%
 # faster with C = 16 columns than with 10 (docs/benchmarks.md, "Routes"); Haswell's kernel is
 # fastest at 10.
@@ -122,8 +119,7 @@ class FastStepper:
     W and b are updated in place; every buffer is kept from step to step.
 
     exact=True: ReferenceStepper's numbers, bit for bit: the same NumPy and BLAS calls on the
-    same operands in the same order (the module docstring says what it leaves out), BLAS on
-    one thread (`threads`), as the reference runs in train().
+    same operands in the same order (the module docstring says what it leaves out).
 
     exact=False, the fast mode: the same math, arranged so that it rounds differently, by an
     ulp or so per step; parity_tests/test_fast_mode.py holds it to the reference stepper at
@@ -132,17 +128,18 @@ class FastStepper:
         [dW; db], so W and b are one array, updated by one subtraction;
       - lr / nb is folded into the softmax's division: lr dZ = (lr / nb) (E / S - Y);
       - the row sums of E come from a matrix-vector product, E @ ones;
-      - uint8 pixels (float32 only) enter the GEMM as they are, 0..255, and their scale s
-        (1/255) is applied to the (nb, C) logits instead of the (nb, D) rows, the bias
-        feature being 1/s instead of 1: Z = s ([p 1/s] @ [W; b]), and the gradient's GEMM
-        takes s lr dZ;
+      - uint8 pixels p (float32 only) enter the GEMMs as they are, 0..255, not scaled to
+        x = s p (s = 1/255): the bias feature is 1/s, so s ([p 1/s] @ [W; b]) = x @ W + b,
+        a multiply of the (nb, C) logits instead of the (nb, D) rows, and the gradient's GEMM
+        [p 1/s].T @ (s lr dZ) is lr [dW; db]. (Holding s [W; b] instead saves that multiply
+        but drifts ~6x further from the reference, 1.1e-6 of max |W| after an MNIST epoch
+        against 1.6e-7: measured, not kept);
       - W holds 16 columns where the BLAS kernel is faster so (gemm_columns), the ones past C
         with weight 0 and bias -inf: their logits are -inf, their softmax 0, their gradient
-        0, so they never change and never count;
-      - BLAS runs on FAST_BLAS_THREADS = 2 threads (`threads`; fewer if BLAS would use fewer
-        when the stepper is made: one CPU, OPENBLAS_NUM_THREADS, an enclosing limit), which
-        splits the GEMMs' sums.
+        0, so they never change and never count.
     """
+
+    threads = 1  # BLAS threads, as train() runs it (two: docs/benchmarks.md, "Routes")
 
     def __init__(self, X, y: np.ndarray, config: loop.TrainConfig, params: Params, *,
                  exact: bool = False):
@@ -152,7 +149,6 @@ class FastStepper:
         self.X = X.astype(W.dtype, copy=False)  # (N, D) rows in the parameters' dtype
         self.y = np.asarray(y)  # (N,)
         self.config, self.n_train, self.n_classes = config, self.y.shape[0], C
-        self.threads = 1 if exact else min(FAST_BLAS_THREADS, current_blas_threads())
         # fast mode on float32 pixels: the GEMM reads them unscaled, times `scale` after
         self.scale = self.X.scale if (not exact and isinstance(self.X, ScaledRows)
                                       and self.dtype == np.float32) else None
@@ -174,14 +170,18 @@ class FastStepper:
         if nb not in self._buffers:
             k = _Buffers(nb, *self._shape, self.dtype, self.X, self._bias_feature)
             t = self.dtype.type
-            k.c = t(self.config.lr) / t(nb) * t(1 if self.scale is None else self.scale)
+            s = t(1 if self.scale is None else self.scale)
+            k.c = t(self.config.lr) / t(nb) * s  # lr s / nb (pixels), lr / nb (floats)
             self._buffers[nb] = k
         return self._buffers[nb]
 
     def step(self, idx: np.ndarray) -> float:
-        N = self.n_train
-        if not (idx.max() < N and idx.min() >= -N):  # np.take wraps: refuse bad rows first
-            raise IndexError(f"batch holds a row index outside [-{N}, {N}) for {N} rows")
+        try:  # np.take(mode="raise") refuses a row that does not exist, before any gather
+            yb = self.y.take(idx)  # (nb,)
+        except IndexError:
+            N = self.n_train
+            raise IndexError(f"batch holds a row index outside [-{N}, {N}) for {N} "
+                             "rows") from None
         nb = idx.shape[0]
         k = self._full if nb == self._full.m.shape[0] else self._buffers_for(nb)
         X = self.X  # mode="wrap" below: mode="raise" would buffer `out`
@@ -195,10 +195,10 @@ class FastStepper:
         else:  # np.take buffers a strided `out`: take into a contiguous one, then copy
             X.take(idx, axis=0, out=k.rows, mode="wrap")
             np.copyto(k.Xd, k.rows)
-        return self._exact_update(k, idx) if self.exact else self._fast_update(k, idx)
+        return self._exact_update(k, yb) if self.exact else self._fast_update(k, yb)
 
-    def _exact_update(self, k: _Buffers, idx: np.ndarray) -> float:
-        nb = idx.shape[0]
+    def _exact_update(self, k: _Buffers, yb: np.ndarray) -> float:
+        nb = yb.shape[0]
         W, b, dW, db, lr = self.W, self.b, self.dW, self.db, self.config.lr
         Xb, Z, E, S = k.X, k.Z, k.E, k.S  # (nb, D), (nb, C), (nb, C), (nb, 1)
         np.matmul(Xb, W, out=Z)  # (nb, C)
@@ -206,7 +206,7 @@ class FastStepper:
         self._shift(k)  # a max never rounds: the reference's Z - Z.max(axis=1). exp cannot
         np.exp(Z, out=E)  # overflow now
         np.add.reduce(E, axis=1, keepdims=True, out=S)  # (nb, 1) >= 1; = E.sum(axis=1)
-        flat = np.add(k.rowbase, self.y[idx])  # (nb,) flat index of Z[n, y_n]
+        flat = np.add(k.rowbase, yb)  # (nb,) flat index of Z[n, y_n]
         k.Zflat.take(flat, out=k.picked)  # (nb,) shifted logit of the true class
         np.divide(E, S, out=E)  # softmax (nb, C)
         np.log(S, out=S)
@@ -224,8 +224,8 @@ class FastStepper:
         np.subtract(b, db, out=b)
         return loss
 
-    def _fast_update(self, k: _Buffers, idx: np.ndarray) -> float:
-        nb = idx.shape[0]
+    def _fast_update(self, k: _Buffers, yb: np.ndarray) -> float:
+        nb = yb.shape[0]
         Wb, Z, E, S, c = self.Wb, k.Z, k.E, k.S, k.c  # Z, E (nb, Cp); S (nb, 1); c = lr / nb
         np.matmul(k.X, Wb, out=Z)  # Z = [X 1] @ [W; b] = X @ W + b  (nb, Cp), or Z / s
         if self.scale is not None:  # that was [p 1/s] @ [W; b] = Z / s for pixels p = X / s
@@ -233,7 +233,7 @@ class FastStepper:
         self._shift(k)  # Z - row max: exp cannot overflow, and log S in [0, log C] is exact
         np.exp(Z, out=E)  # enough for a loss near 0. The padding columns: exp(-inf) = 0
         np.dot(E, k.ones, out=k.S0)  # S = E @ ones  (nb,) >= 1
-        flat = np.add(k.rowbase, self.y.take(idx), out=k.flat)  # (nb,) index of Z[n, y_n]
+        flat = np.add(k.rowbase, yb, out=k.flat)  # (nb,) flat index of Z[n, y_n]
         k.Zflat.take(flat, out=k.picked)  # (nb,) the true class's logit
         np.divide(c, S, out=k.R)  # (nb, 1) lr / (nb S)
         np.multiply(E, k.R, out=E)  # (lr / nb) softmax
@@ -282,9 +282,9 @@ def train(X, y, config: loop.TrainConfig = loop.TrainConfig(), *, params: Params
     seed=config.seed, stddev=config.init_stddev).
     stepper: "fast" (the default) runs FastStepper's fast mode, whose rounding differs from
     the reference's by an ulp or so per step (held to the compare tolerances by the parity
-    suite), with BLAS on FAST_BLAS_THREADS threads; "exact" runs FastStepper(exact=True),
-    bit-identical to "reference" (the readable step), both with BLAS on one thread (the thread
-    count changes how the GEMMs split their sums, hence their rounding).
+    suite); "exact" runs FastStepper(exact=True), bit-identical to "reference" (the readable
+    step). All three run with BLAS on one thread (the thread count changes how the GEMMs split
+    their sums, hence their rounding; a second thread costs a second core for ~13%).
     history, resume=Position and should_stop continue and stop a run as numpy_softmax.loop.run
     does; on_step(epoch, step, n_steps) and on_epoch(record, params) report progress.
     Raises DivergenceError as soon as a loss is NaN, inf or over loop.loss_limit(C), or the

@@ -28,12 +28,6 @@ def blas_kernel() -> str | None:
     return _blas_info().get("architecture")
 
 
-def current_blas_threads() -> int:
-    """The threads BLAS would use now: its default (the CPUs, or OPENBLAS_NUM_THREADS), or
-    the limit of an enclosing blas_threads or threadpool_limits block; 1 when it does not say."""
-    return int(_blas_info().get("num_threads") or 1)
-
-
 def _blas_info() -> dict:
     from threadpoolctl import threadpool_info
     return next((lib for lib in threadpool_info() if lib.get("user_api") == "blas"), {})

@@ -53,7 +53,7 @@ COMPARE = {
 
 # The fast mode of numpy_softmax.FastStepper (train()'s default) rounds differently from the
 # reference stepper (the bias inside the GEMMs, lr / B folded into the softmax, unscaled pixels,
-# padded GEMM columns, two BLAS threads), and parity_tests/test_fast_mode.py holds it to these
+# padded GEMM columns), and parity_tests/test_fast_mode.py holds it to these
 # same tolerances against the reference: over the seed's 30 epochs on MNIST it stays ~1e-7 of
 # max |W| from it in float32, as far as TF is (docs/benchmarks.md, "The fast mode").
 

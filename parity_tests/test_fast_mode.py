@@ -1,8 +1,8 @@
 """The fast mode of numpy_softmax.FastStepper (train()'s default) against the reference stepper.
 
 The fast mode rounds differently from the reference (the bias inside the GEMMs, lr / B folded
-into the softmax, row sums by a matrix-vector product, unscaled pixels, padded GEMM columns,
-two BLAS threads; FastStepper's docstring), so it is held to what `compare` allows between
+into the softmax, row sums by a matrix-vector product, unscaled pixels, padded GEMM columns;
+FastStepper's docstring), so it is held to what `compare` allows between
 NumPy and TF, numpy_softmax.tolerances.COMPARE: each epoch's loss (loss_rel), W after the last
 epoch relative to max |W| (W_rel, and W_abs where set), test accuracy and predictions. Each
 side runs with the BLAS threads train() gives it.
@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 import numpy_softmax as ns
 from numpy_softmax import FastStepper, ReferenceStepper, loop
 from numpy_softmax.data import ScaledRows
-from numpy_softmax.steppers import FAST_BLAS_THREADS
 from numpy_softmax.threads import blas_threads
 from numpy_softmax.tolerances import COMPARE
 
@@ -26,10 +25,8 @@ def mnist():
 
 
 def run(cls, X, y, params, cfg, epochs=None):
-    """Epoch records and the stepper `cls` trained from params, as train() runs it on a
-    machine with FAST_BLAS_THREADS CPUs or more (this suite holds BLAS to one thread)."""
-    with blas_threads(FAST_BLAS_THREADS):
-        stepper = cls(X, y, cfg, params)  # the fast mode takes what BLAS would use, up to 2
+    """Epoch records and the stepper `cls` trained from params, as train() runs it."""
+    stepper = cls(X, y, cfg, params)
     with blas_threads(stepper.threads):
         records = [loop.run_epoch(stepper, e)[0] for e in range(epochs or cfg.epochs)]
     return records, stepper

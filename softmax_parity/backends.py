@@ -1,7 +1,7 @@
 """The training backends by name: which stepper trains, all through numpy_softmax's one loop.
 
     numpy        numpy_softmax.train: the fast stepper's fast mode on the uint8 pixels, BLAS
-                 on two threads (within the compare tolerances of the reference stepper)
+                 on one thread (within the compare tolerances of the reference stepper)
     tf-graph     tf_softmax.GraphStepper: the seed's TF1 program, Session.run per batch
     tf-function  tf_softmax.FunctionStepper: TF2, one traced tf.function call per batch
     keras        tf_softmax.KerasStepper: Sequential([Dense(10)]), SparseCategoricalCrossentropy

@@ -56,9 +56,8 @@ def register(sub) -> None:
     p.add_argument("--train-size", type=int, default=None,
                    help="use only the first N training rows (default: all 55,000)")
     p.add_argument("--blas-threads", type=int, default=None,
-                   help="BLAS threads for the NumPy contenders (default: as train() runs "
-                        "each, 2 for the fast mode and 1 for the exact and reference steppers; "
-                        "0: the process default)")
+                   help="BLAS threads for the NumPy contenders (default 1, as train() runs "
+                        "them; 0: the process default)")
     p.add_argument("--native-blas", action="store_true",
                    help="if OPENBLAS_CORETYPE is set, re-run without it so that OpenBLAS picks "
                         "the kernel for this CPU (the kernel used is recorded either way)")
