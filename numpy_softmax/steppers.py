@@ -89,7 +89,7 @@ class _Buffers:
         D = X.shape[1]
         self.X = np.empty((nb, Dk), dtype)  # (nb, Dk) the batch's rows [, bias feature]
         self.X[:, D:] = bias_feature  # written once: the gathers fill the first D columns
-        self.Xd = self.X[:, :D]  # (nb, D) a view: the features
+        self.Xd = self.X if Dk == D else self.X[:, :D]  # (nb, D) the features
         self.XT = self.X.T  # (Dk, nb) a view: X.T @ dZ is the same transposed sgemm call
         if isinstance(X, ScaledRows):
             self.raw = np.empty((nb, D), X.data.dtype)  # (nb, D) e.g. uint8
@@ -190,7 +190,7 @@ class FastStepper:
             np.copyto(k.Xd, k.raw)
         elif isinstance(X, ScaledRows):  # float32(pixel) * float32(scale), as the loader
             X.gather(idx, k.raw, k.f32, k.Xd)
-        elif k.Xd is k.X or k.X.shape == k.Xd.shape:
+        elif k.Xd is k.X:
             X.take(idx, axis=0, out=k.X, mode="wrap")
         else:  # np.take buffers a strided `out`: take into a contiguous one, then copy
             X.take(idx, axis=0, out=k.rows, mode="wrap")

@@ -53,9 +53,11 @@ COMPARE = {
 
 # The fast mode of numpy_softmax.FastStepper (train()'s default) rounds differently from the
 # reference stepper (the bias inside the GEMMs, lr / B folded into the softmax, unscaled pixels,
-# padded GEMM columns), and parity_tests/test_fast_mode.py holds it to these
-# same tolerances against the reference: over the seed's 30 epochs on MNIST it stays ~1e-7 of
-# max |W| from it in float32, as far as TF is (docs/benchmarks.md, "The fast mode").
+# padded GEMM columns), and parity_tests/test_fast_mode.py holds it to these same tolerances
+# against the reference. Measured over the seed's 30 epochs on MNIST, from the uint8 pixels:
+# float32 max |W_fast - W_ref| 5.4e-7 of max |W| (OpenBLAS SkylakeX kernel; 5.7e-7 Haswell),
+# epoch losses within 2.2e-8 relative, 0 of 10,000 test predictions differ; float64 7.1e-16.
+# About as far as TF is from NumPy (4.4e-7 above): 20x inside W_rel.
 
 # compare's first-step check: |ratio - 1| of ||W1_tf - W0|| / ||W1_np - W0||, the sizes of the
 # first SGD update. One batch's gradients agree to ~3e-7 relative in float32 (measured: the ratio

@@ -65,7 +65,7 @@ def table(result: dict) -> str:
     if "floor" in s:
         f = s["floor"]
         lines.append(f"\nwhat bounds the numpy epoch (the fast mode: {f['fast_gemm_columns']} GEMM "
-                     f"columns, {f['fast_blas_threads']} BLAS threads; ms per epoch)")
+                     f"columns, {f['fast_blas_threads']} BLAS thread(s); ms per epoch)")
         lines += [f"{n:48s} {v['ms_per_epoch']:8.1f}" for n, v in f["stages"].items()]
         lines += [f"floor: {n:41s} {v:8.1f}" for n, v in f["floor_ms"].items()]
         lines.append(f"copy bandwidth {f['copy_bandwidth_GBps']:.1f} GB/s; large GEMM "
