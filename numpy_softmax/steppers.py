@@ -108,6 +108,7 @@ class _Buffers:
         self.R = np.empty((nb, 1), dtype)  # (nb, 1) fast mode: lr / (nb S)
         self.flat = np.empty(nb, np.intp)  # (nb,) flat index of Z[n, y_n]
         self.c = None  # fast mode: lr / nb (times the pixel scale), set by the stepper
+        self.grad_parts = ()  # fast mode: ((X.T rows, dWb rows), ...), set by the stepper
         self.ones = np.ones(Cp, dtype)  # (Cp,) fast mode: E @ ones = row sums
         self.picked = np.empty(nb, dtype)  # (nb,) shifted logit of the true class
         self.rowbase = np.arange(nb) * Cp  # (nb,) flat index of each row's first class
@@ -136,7 +137,9 @@ class FastStepper:
         against 1.6e-7: measured, not kept);
       - W holds 16 columns where the BLAS kernel is faster so (gemm_columns), the ones past C
         with weight 0 and bias -inf: their logits are -inf, their softmax 0, their gradient
-        0, so they never change and never count.
+        0, so they never change and never count;
+      - the gradient's GEMM runs as two calls, each for half of W's rows (the same sum for
+        each entry; faster than one call at these shapes).
     """
 
     threads = 1  # BLAS threads, as train() runs it (two: docs/benchmarks.md, "Routes")
@@ -172,6 +175,9 @@ class FastStepper:
             t = self.dtype.type
             s = t(1 if self.scale is None else self.scale)
             k.c = t(self.config.lr) / t(nb) * s  # lr s / nb (pixels), lr / nb (floats)
+            if not self.exact:  # the gradient's GEMM as two calls, on halves of W's rows:
+                h = self._shape[0] // 2  # the same sum per entry, ~20 us instead of ~25
+                k.grad_parts = ((k.XT[:h], self.dWb[:h]), (k.XT[h:], self.dWb[h:]))
             self._buffers[nb] = k
         return self._buffers[nb]
 
@@ -241,7 +247,8 @@ class FastStepper:
         np.subtract(k.picked, k.S0, out=k.picked)  # log_softmax(Z)[n, y_n]  (nb,)
         loss = -float(self.dtype.type(float(np.add.reduce(k.picked)) / nb))
         k.Eflat[flat] -= c  # (lr / nb) (softmax - Y) = lr dZ, or s lr dZ for pixels
-        np.matmul(k.XT, E, out=self.dWb)  # lr [dW; db] = [X 1].T @ (lr dZ) = [p 1/s].T @ (s lr dZ)
+        for XT, dWb in k.grad_parts:  # lr [dW; db] = [X 1].T @ (lr dZ) = [p 1/s].T @ (s lr dZ)
+            np.matmul(XT, E, out=dWb)  # (D + 1, Cp), in two halves of its rows
         np.subtract(Wb, self.dWb, out=Wb)  # [W; b] -= lr [dW; db]
         return loss
 
@@ -278,8 +285,8 @@ def train(X, y, config: loop.TrainConfig = loop.TrainConfig(), *, params: Params
     Each step: Xb, yb = the next batch (B, D), (B,); loss, grads = loss_and_grads(params, Xb,
     yb); params = params - lr * grads. Shapes: X (N, D) (or a ScaledRows of uint8 pixels),
     y (N,) int labels in [0, C). The loader's own images (Split.images) are read from their
-    uint8 pixels (data.source_rows): the same numbers, a quarter of the bytes per batch. params defaults to init_params(D, n_classes,
-    seed=config.seed, stddev=config.init_stddev).
+    uint8 pixels (data.source_rows): the same numbers, a quarter of the bytes per batch.
+    params defaults to init_params(D, n_classes, seed=config.seed, stddev=config.init_stddev).
     stepper: "fast" (the default) runs FastStepper's fast mode, whose rounding differs from
     the reference's by an ulp or so per step (held to the compare tolerances by the parity
     suite); "exact" runs FastStepper(exact=True), bit-identical to "reference" (the readable
