@@ -4,7 +4,7 @@
 
 Each round runs, in a rotated order, in this one process:
     train-api     numpy_softmax.train(images, labels, TrainConfig(epochs=E)), the loader's
-                  images (its default: the fast mode, BLAS on two threads)
+                  images (its default: the fast mode, BLAS on one thread)
     train-exact   the same with stepper="exact" (bit-identical to the reference)
     train-ref     the same with stepper="reference" (the readable step)
     cli-numpy     softmax_parity.backends.train("numpy", ...) on uint8 pixels (what
