@@ -22,8 +22,8 @@ cross_entropy and grad_logits each compute the softmax), the fresh array of each
 (np.take into a buffer that stays in cache), the slow max over rows of 10 (taken on a
 transposed copy instead: a max never rounds, so it is the same max), and Python-level overhead.
 Its fast mode (the default) also folds the bias into the GEMMs, lr / B into the softmax, the
-pixels' scale into the logits and the row sums into a matrix-vector product, and sizes the GEMMs for
-the BLAS kernel, which round differently (FastStepper says how).
+pixels' scale into the logits and the row sums into a matrix-vector product, and shapes the
+GEMMs for the BLAS kernel, which round differently (FastStepper says how).
 docs/benchmarks.md has what each of these is worth.
 """
 from __future__ import annotations
@@ -232,7 +232,7 @@ class FastStepper:
 
     def _fast_update(self, k: _Buffers, yb: np.ndarray) -> float:
         nb = yb.shape[0]
-        Wb, Z, E, S, c = self.Wb, k.Z, k.E, k.S, k.c  # Z, E (nb, Cp); S (nb, 1); c = lr / nb
+        Wb, Z, E, S, c = self.Wb, k.Z, k.E, k.S, k.c  # Z, E (nb, Cp); S (nb, 1); c = lr (s) / nb
         np.matmul(k.X, Wb, out=Z)  # Z = [X 1] @ [W; b] = X @ W + b  (nb, Cp), or Z / s
         if self.scale is not None:  # that was [p 1/s] @ [W; b] = Z / s for pixels p = X / s
             np.multiply(Z, self.scale, out=Z)
