@@ -24,12 +24,11 @@ def mnist():
     return ns.load_mnist(quiet=True)  # the project's loader: cache, else download (make data)
 
 
-def run(cls, X, y, params, cfg, epochs=None):
+def run(cls, X, y, params, cfg):
     """Epoch records and the stepper `cls` trained from params, as train() runs it."""
     stepper = cls(X, y, cfg, params)
     with blas_threads(stepper.threads):
-        records = [loop.run_epoch(stepper, e)[0] for e in range(epochs or cfg.epochs)]
-    return records, stepper
+        return loop.run(stepper).history, stepper
 
 
 def assert_within_compare(dtype, fast, ref, logit_scale=0.0):
