@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import numpy_softmax as ns
 from numpy_softmax.tolerances import GRADCHECK, TINY
 from softmax_parity.check.strategies import DTYPES, ORDINARY_SCALES, logit_cases, model_cases
+from softmax_parity.mistakes import naive_softmax  # the counter-example
 
 from . import checks
 
@@ -90,12 +91,6 @@ def test_softmax_family_is_finite_for_all_finite_logits(dtype, data):
                       ("cross_entropy", ns.cross_entropy(c.z, c.labels)),
                       ("grad_logits", ns.grad_logits(c.z, c.labels))):
         assert np.all(np.isfinite(out)), f"{name} is not finite ({c!r})"
-
-
-def naive_softmax(z):
-    """The textbook formula without the max shift: the counter-example, here only."""
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 @dtypes

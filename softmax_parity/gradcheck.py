@@ -10,8 +10,8 @@ Dimensions: B examples per batch, D = 784 features, C = 10 classes.
    (GradientTape) and tf_softmax.graph_loss_and_grads (tf.gradients in a tf.compat.v1 graph)
    against numpy_softmax.loss_and_grads on the same batches and parameters, held to
    numpy_softmax.tolerances.TF_VS_NUMPY.
-3. Deliberate mistakes (check_mistakes): five wrong gradients (MISTAKES) through the same
-   gradcheck; each must be flagged.
+3. Deliberate mistakes (check_mistakes): five wrong gradients (MISTAKES, from the catalogue of
+   classic mistakes, softmax_parity.mistakes) through the same gradcheck; each must be flagged.
 
 The checks run on one BLAS thread (see _on_one_blas_thread).
 """
@@ -23,9 +23,10 @@ import numpy as np
 
 import numpy_softmax as ns
 from numpy_softmax.gradcheck import rel_error
-from numpy_softmax.kernels import onehot, softmax
 from numpy_softmax.threads import blas_threads
 from numpy_softmax.tolerances import TF_VS_NUMPY
+
+from .mistakes import GRADCHECK_MISTAKES as MISTAKES  # name -> loss_and_grads with one bug
 
 
 def _on_one_blas_thread(fn):
@@ -39,76 +40,7 @@ def _on_one_blas_thread(fn):
     return wrapper
 
 
-# --- deliberate mistakes: each a loss_and_grads(params, X, y) -> (loss, Params) with one bug --
-
-def targets(y, C: int, dtype) -> np.ndarray:
-    """Y (B, C): one-hot rows for class ids y (B,), or probability rows as given."""
-    y = np.asarray(y)
-    return onehot(y, C, dtype) if y.ndim == 1 else y.astype(dtype)
-
-
-def _dz(params, X, y):
-    Z = X @ params.W + params.b  # (B, C)
-    return Z, softmax(Z, axis=1) - targets(y, Z.shape[1], Z.dtype)  # (B, C), N not divided
-
-
-def _mean_ce(Z, y):
-    return ns.cross_entropy(Z, y)
-
-
-def missing_1_over_N(params, X, y):
-    """dZ = softmax - Y: the mean's 1/N forgotten (the gradient of the sum, not the mean)."""
-    Z, G = _dz(params, X, y)
-    return _mean_ce(Z, y), ns.Params(X.T @ G, G.sum(axis=0))
-
-
-def W_transposed(params, X, y):
-    """dW built as (dZ.T @ X), which is dW.T (C, D), then reshaped to (D, C) instead of
-    transposed: the right numbers in the wrong places."""
-    Z, G = _dz(params, X, y)
-    G = G / X.shape[0]
-    return _mean_ce(Z, y), ns.Params((G.T @ X).reshape(params.W.shape), G.sum(axis=0))
-
-
-def wrong_sign(params, X, y):
-    """dW = X.T @ (Y - softmax) / N: the sign of gradient ascent."""
-    Z, G = _dz(params, X, y)
-    G = G / X.shape[0]
-    return _mean_ce(Z, y), ns.Params(-(X.T @ G), -G.sum(axis=0))
-
-
-def softmax_without_max_shift(params, X, y):
-    """exp(Z) / sum exp(Z) with no max subtracted: right for small logits, NaN once a logit
-    passes 709.8 (float64; 88.7 in float32), as exp overflows to inf and inf / inf = NaN."""
-    Z = X @ params.W + params.b  # (B, C)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        E = np.exp(Z)  # may overflow: the mistake
-        P = E / E.sum(axis=1, keepdims=True)  # (B, C)
-        Y = targets(y, Z.shape[1], Z.dtype)  # (B, C)
-        logP = np.log(P)  # log 0 = -inf where exp underflowed
-        loss = -np.mean(np.sum(np.where(Y > 0, Y * logP, 0.0), axis=1))
-    G = (P - Y) / X.shape[0]
-    return loss, ns.Params(X.T @ G, G.sum(axis=0))
-
-
-def labels_off_by_one(params, X, y):
-    """The gradient's one-hot built from y + 1 (mod C) (probability rows: shifted one class
-    along): an indexing slip in the backward pass only (the loss is right). A slip made in both
-    loss and gradient would be a consistent, wrong model: gradcheck cannot see that one (the TF
-    parity of the loss does)."""
-    Z = X @ params.W + params.b  # (B, C)
-    Y = np.roll(targets(y, Z.shape[1], Z.dtype), 1, axis=1)  # class c's target on c + 1
-    G = (softmax(Z, axis=1) - Y) / X.shape[0]
-    return _mean_ce(Z, y), ns.Params(X.T @ G, G.sum(axis=0))
-
-
-MISTAKES = {
-    "missing 1/N": missing_1_over_N,
-    "W gradient transposed": W_transposed,
-    "wrong sign": wrong_sign,
-    "softmax without the max shift": softmax_without_max_shift,
-    "labels off by one": labels_off_by_one,
-}
+# --- deliberate mistakes: MISTAKES, each a loss_and_grads(params, X, y) -> (loss, Params) ---
 # where a mistake shows: the naive softmax is right at ordinary logits, so it is also checked
 # with every logit raised by SHIFT (b + SHIFT: the same loss and gradient, softmax being shift
 # invariant), where exp overflows

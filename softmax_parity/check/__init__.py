@@ -1,17 +1,19 @@
-"""softmax_parity.check: property-test a user's own NumPy softmax, cross-entropy and gradients
+"""softmax_parity.check: property-test a learner's own NumPy softmax code, as people write it,
 against numpy_softmax (the library behind `softmax-parity check`).
 
     from softmax_parity.check import check
-    report = check("my_softmax.py")     # runs the file as Python code, in a child process
-    report.passed, report.functions, report.to_json(), print(report.format())
+    report = check("my_softmax.py")     # runs the file as Python code, in child processes
+    report.passed, report.functions, report.to_json(), report.gradescope(), report.format()
 
-Modules: target (load the file, find the functions), inputs (arguments, reference answers),
-budget (rounding or bug), properties (the checks, the hypothesis search), catalogue (the
-mistakes, as code), diagnose (which mistake, and the gradient against its own loss), report
-(records, table, JSON), run (child processes with time limits; check), strategies (the
-hypothesis recipes, shared with parity_tests).
+Modules: sandbox (contain a child, load the file even when its body fails), infer (its
+functions and methods, and how each one can be called), contract (roles, conventions, the
+adapter to the canonical forms, the choice of a contract), inputs (arguments, reference
+answers), budget (rounding or bug), properties (the checks, the hypothesis search), diagnose
+(which catalogued mistake, softmax_parity.mistakes, and the gradient against its own loss),
+report (records, table, JSON, Gradescope), run (child processes with time limits; check),
+second_oracle (TensorFlow), strategies (the hypothesis recipes, shared with parity_tests).
 """
-from .catalogue import CATALOGUE
+from ..mistakes import CATALOGUE
 from .report import Record, Report
 from .run import check
 

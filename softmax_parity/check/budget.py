@@ -54,6 +54,28 @@ def softmax(z, dtype) -> np.ndarray:
     return _eps(dtype) * softmax64(z) * k + _tiny(dtype)
 
 
+def jacobian(z, dtype) -> np.ndarray:
+    """(N, C, C): J = diag(p) - p p^T, each entry to (p_i [i = j] + p_i p_j) k eps (two
+    products of probabilities good to p k eps each)."""
+    C, k = row_spread(z)
+    p = softmax64(z)  # (N, C)
+    scale = np.einsum("nc,cd->ncd", p, np.eye(C)) + p[:, :, None] * p[:, None, :]
+    return _eps(dtype) * 2 * scale * k[:, :, None] + _tiny(dtype)
+
+
+def cross_entropy_probs(p, labels, loss, dtype) -> float:
+    """-mean_n sum_c Y_nc log p_nc from probabilities p (N, C) as given: each log rounds once
+    (|log p| eps), the row's sum over C terms, the mean over N."""
+    p = _f64(p)
+    C = p.shape[1]
+    Y = onehot64(labels, C)
+    with np.errstate(divide="ignore"):
+        logs = np.where(Y > 0, np.abs(np.log(p)), 0.0)  # (N, C)
+    per_row = (1.0 + Y.sum(axis=1)) * (C + np.where(np.isfinite(logs), logs, 0.0).sum(axis=1))
+    N = p.shape[0]
+    return float(_eps(dtype) * (per_row.mean() + N * abs(float(loss))) + _tiny(dtype))
+
+
 def softmax_rows(z, dtype) -> np.ndarray:
     """(N,): |sum_c p_nc - 1|."""
     C, k = row_spread(z)

@@ -1,9 +1,11 @@
 """Name the mistake behind a failure, and check a gradient against its own loss.
 
-diagnose: run every catalogued mistake that can show in the function (each variant) on the
-counterexample and on the fixed probes; a mistake is named only when it reproduces the user's
-output on all of them (properties.agree, with the float32 budget, which still separates every
-two mistakes by orders of magnitude). None when no mistake, or more than one, reproduces it.
+diagnose: run every catalogued mistake that can show in the function (each variant, from
+softmax_parity.mistakes) on the counterexample and on the fixed probes; a mistake is named only
+when it reproduces the user's output on all of them (properties.agree, with the float32 budget,
+which still separates every two mistakes by orders of magnitude) and differs from the right
+code. When no mistake alone does, every two that combine (mistakes.PAIRS) are tried, and a
+pair is named as one diagnosis "a+b". None when nothing, or more than one, reproduces it.
 
 consistency: numpy_softmax.gradcheck of the user's gradient against finite differences of the
 user's own loss (cross_entropy for grad_logits; loss_and_grads' first output), in float64 on a
@@ -17,31 +19,43 @@ import numpy as np
 import numpy_softmax as ns
 from numpy_softmax.tolerances import GRADCHECK
 
+from ..mistakes import CATALOGUE, PAIRS, RIGHT, build
 from . import inputs, properties
-from .catalogue import CATALOGUE, Flavor, build
 
 
-def candidates(name: str, fn, case, dtype, labels) -> list:
-    """The ids of the mistakes that reproduce fn's outputs on case and the probes."""
-    cases = [case] + inputs.probes(name, dtype, labels)
-    users = [properties.call(name, fn, c) for c in cases]
+def _reproduces(spec, variant, cases, users, allowed, right) -> bool:
+    """Does variant give the user's outputs on every case, and somewhere not the right ones?
+    Stops at the first case where it does not (most variants differ on the counterexample)."""
+    differs = False
+    for c, u, a, r in zip(cases, users, allowed, right):
+        try:
+            theirs = properties.call(spec, variant, c)
+        except Exception:  # a variant that cannot run on this input does not match
+            return False
+        if not properties.agree(u, theirs, a):
+            return False
+        differs = differs or not properties.agree(r, theirs, a)
+    return differs  # a variant no different from the right code names nothing
+
+
+def candidates(spec, fn, case, dtype, labels) -> list:
+    """The ids of the catalogued mistakes that reproduce fn's outputs on case and the probes;
+    when none does alone, the pairs that do together ("no-max-shift+log-of-softmax"). spec: a
+    role name or a Contract (fn is then the canonical function under it)."""
+    role = getattr(spec, "role", spec)
+    cases = [case] + inputs.probes(spec, dtype, labels)
+    users = [properties.call(spec, fn, c) for c in cases]
     if any(u.parts is None for u in users):
         return []
-    allowed = [inputs.reference(name, c, np.float32)[1] for c in cases]
-    right = [properties.call(name, build(Flavor(), name), c) for c in cases]
-    found = []
-    for m in CATALOGUE:
-        for variant in m.variants(name):
-            try:
-                theirs = [properties.call(name, variant, c) for c in cases]
-            except Exception:  # a variant that cannot run on this input does not match
-                continue
-            same = [properties.agree(u, t, a) for u, t, a in zip(users, theirs, allowed)]
-            wrong = not all(properties.agree(r, t, a) for r, t, a in zip(right, theirs, allowed))
-            if all(same) and wrong:  # a variant no different from the right code names nothing
-                found.append(m.id)
-                break
-    return found
+    allowed = [inputs.reference(spec, c, np.float32)[1] for c in cases]
+    right = [properties.call(spec, build(RIGHT, role), c) for c in cases]
+    for mistakes in (CATALOGUE, PAIRS):
+        found = [m.id for m in mistakes
+                 if any(_reproduces(spec, v, cases, users, allowed, right)
+                        for v in m.variants(role))]
+        if found:
+            return found
+    return []
 
 
 def _probe(rng, N, C):

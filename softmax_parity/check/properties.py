@@ -1,15 +1,15 @@
 """The properties a user's function must have, checked in order on one case, and the
 hypothesis search that finds and shrinks a failing case.
 
-In order (the first that breaks is the one reported):
+Every one that breaks is reported, the most serious first:
   does not raise   the function returns for every finite input
-  output form      loss_and_grads returns (loss, (dW, db)), sgd_step (W, b)
+  output form      the role's form: (loss, dZ), (loss, (dW, db)), one array, ...
   shape            each output has the reference's shape (a loss: one number)
-  dtype            each output array has the input's dtype
-  input unchanged  no input array is modified
   finite           finite wherever the reference is
   rows sum to 1    softmax; rows sum to 0: grad_logits (within the budget)
   value            |got - expected| within the budget, entry by entry
+  dtype            each output array has the input's dtype
+  input unchanged  no input array is modified
 """
 from __future__ import annotations
 
@@ -50,8 +50,8 @@ def _arrays(x):
             yield from _arrays(v)
 
 
-def call(name: str, fn, case) -> Called:
-    args = inputs.arguments(name, case)
+def call(spec, fn, case) -> Called:
+    args = inputs.arguments(spec, case)
     before = [a.copy() for a in _arrays(args)]
     try:
         result = fn(*args)
@@ -64,9 +64,9 @@ def call(name: str, fn, case) -> Called:
             mutated = f"input {k} changed at {list(i)}: {a[i]!r} -> {b[i]!r}"
             break
     try:
-        p = inputs.parts(name, result)
-    except (TypeError, ValueError):
-        return Called(mutated=mutated, form=type(result).__name__)
+        p = inputs.parts(spec, result)
+    except (TypeError, ValueError, IndexError) as e:
+        return Called(mutated=mutated, form=str(e) or type(result).__name__)
     return Called(parts=p, mutated=mutated)
 
 
@@ -81,46 +81,77 @@ def _shape_ok(name, k, g, e) -> bool:
     return g.shape == np.shape(e)
 
 
-def evaluate(name: str, fn, case) -> Outcome:
-    """The first property of the module docstring that fails on `case`, or Outcome()."""
-    c = call(name, fn, case)
+ORDER = ("does not raise", "output form", "shape", "finite", "rows sum to", "value", "dtype",
+         "input unchanged")  # the most serious first
+
+
+def rank(outcome: "Outcome") -> int:
+    return next(i for i, p in enumerate(ORDER) if outcome.property.startswith(p))
+
+
+def failures(spec, fn, case) -> list:
+    """Every property of the module docstring that fails on `case`, one Outcome per property
+    and output part, the most serious first ([] when all hold)."""
+    name = inputs.contract_of(spec).role
+    c = call(spec, fn, case)
     if c.error:
-        return Outcome("does not raise", "a result", c.error, called=c)
+        return [Outcome("does not raise", "a result", c.error, called=c)]
     if c.form:
-        return Outcome("output form", inputs.SIGNATURES[name], c.form, called=c)
-    expected, allowed, rows = inputs.reference(name, case)
+        return [Outcome("output form", inputs.SIGNATURES[name], c.form, called=c)]
+    expected, allowed, rows = inputs.reference(spec, case)
     dt = (case.z if case.z is not None else case.X).dtype
-    got = {}
+    out, got = [], {}
     for k, e in expected.items():
-        g = np.asarray(c.parts[k])
+        if k not in c.parts:
+            out.append(Outcome("output form", f"a part {k}", "none", [k], c))
+            continue
+        try:
+            g = np.asarray(c.parts[k])
+        except ValueError as err:  # ragged lists
+            out.append(Outcome("output form", "an array", str(err)[:100], [k], c))
+            continue
         if g.dtype.kind not in "fiu":
-            return Outcome("output form", "numbers", f"{k}: dtype {g.dtype}", [k], c)
+            out.append(Outcome("output form", "numbers", f"{k}: dtype {g.dtype}", [k], c))
+            continue
         if not _shape_ok(name, k, g, e):
-            return Outcome("shape", list(np.shape(e)), list(g.shape), [k], c)
+            out.append(Outcome("shape", list(np.shape(e)), list(g.shape), [k], c))
+            continue
         if k not in inputs.SCALARS.get(name, ()) and g.dtype != dt:
-            return Outcome("dtype", dt.name, g.dtype.name, [k], c)
+            out.append(Outcome("dtype", dt.name, g.dtype.name, [k], c))
         got[k] = g.astype(np.float64).reshape(np.shape(e))
-    if c.mutated:
-        return Outcome("input unchanged", "inputs unchanged", c.mutated, called=c)
-    for k, e in expected.items():
-        bad = np.isfinite(e) & ~np.isfinite(got[k])
+    for k, g in got.items():
+        e = expected[k]
+        bad = np.isfinite(e) & ~np.isfinite(g)
         if bad.any():
             i = tuple(int(j) for j in np.argwhere(bad)[0]) if np.ndim(e) else ()
-            return Outcome("finite", _num(e[i]), _num(got[k][i]), [k, *i], c)
-    if rows is not None:
-        err = np.abs(got["out"].sum(axis=1) - inputs.ROWS[name])  # (N,)
-        if (err > rows).any():
-            n = int(np.argmax(err / rows))
-            return Outcome(f"rows sum to {inputs.ROWS[name]:g}", inputs.ROWS[name],
-                           _num(got["out"][n].sum()), ["out", n], c)
-    for k, e in expected.items():
+            out.append(Outcome("finite", _num(e[i]), _num(g[i]), [k, *i], c))
+            continue
+        if rows is not None and k == "out":
+            err = np.abs(g.sum(axis=1) - inputs.ROWS[name])  # (N,)
+            if (err > rows).any():
+                n = int(np.argmax(err / rows))
+                out.append(Outcome(f"rows sum to {inputs.ROWS[name]:g}", inputs.ROWS[name],
+                                   _num(g[n].sum()), [k, n], c))
         with np.errstate(invalid="ignore"):
-            over = np.abs(got[k] - e) / allowed[k]
+            over = np.abs(g - e) / allowed[k]
         over = np.where(np.isfinite(e), over, 0.0)
         if np.ndim(over) and over.max() > 1 or not np.ndim(over) and over > 1:
             i = tuple(int(j) for j in np.unravel_index(np.argmax(over), np.shape(e)))
-            return Outcome("value", _num(e[i]), _num(got[k][i]), [k, *i], c)
-    return Outcome(called=c)
+            out.append(Outcome("value", _num(e[i]), _num(g[i]), [k, *i], c))
+    if c.mutated:
+        out.append(Outcome("input unchanged", "inputs unchanged", c.mutated, called=c))
+    return sorted(out, key=rank)
+
+
+def key(outcome: "Outcome") -> tuple:
+    """What makes two failures different: the property and the output part."""
+    return (outcome.property.split(" to ")[0], outcome.where[0] if outcome.where else None)
+
+
+def evaluate(spec, fn, case) -> Outcome:
+    """The most serious property that fails on `case`, or Outcome()."""
+    found = failures(spec, fn, case)
+    return found[0] if found else Outcome(called=None)
 
 
 def agree(a: Called, b: Called, allowed: dict) -> bool:
@@ -145,23 +176,36 @@ def agree(a: Called, b: Called, allowed: dict) -> bool:
     return True
 
 
-def search(name: str, fn, dtype, labels, examples: int, seed: int):
-    """(the minimal failing case, its Outcome), or None when `examples` cases all pass. The
-    shrinking keeps to the property that failed first (no slipping to another failure)."""
-    first = []
-
-    def fails(case) -> bool:
-        prop = evaluate(name, fn, case).property
-        if prop is None:
-            return False
-        first[:] = first or [prop]
-        return prop == first[0]
-
-    opts = settings(max_examples=examples, database=None, deadline=None,
+def _settings(examples: int):
+    return settings(max_examples=examples, database=None, deadline=None,
                     suppress_health_check=list(HealthCheck), derandomize=False)
+
+
+def search(spec, fn, dtype, labels, examples: int, seed: int) -> list:
+    """[(the minimal failing case, its Outcome)] for every distinct failure (property and
+    output part) that `examples` cases show, the most serious first; [] when all pass. One
+    pass finds which failures occur; each is then shrunk on its own (so "N times too large"
+    is not hidden behind N = 1, nor a -inf loss behind a float64 dW)."""
+    seen = {}
+
+    def explore(case) -> bool:
+        for o in failures(spec, fn, case):
+            seen.setdefault(key(o), o)
+        return False
+
     try:
-        case = find(inputs.strategy(name, dtype, labels), fails, settings=opts,
-                    random=random.Random(seed))
+        find(inputs.strategy(spec, dtype, labels), explore, settings=_settings(examples),
+             random=random.Random(seed))
     except NoSuchExample:
-        return None
-    return case, evaluate(name, fn, case)
+        pass
+    out = []
+    for k in sorted(seen, key=lambda k: rank(seen[k])):
+        def fails(case, k=k) -> bool:
+            return any(key(o) == k for o in failures(spec, fn, case))
+        try:
+            case = find(inputs.strategy(spec, dtype, labels), fails,
+                        settings=_settings(examples), random=random.Random(seed))
+        except NoSuchExample:  # flaky: seen once, not found again
+            continue
+        out.append((case, next(o for o in failures(spec, fn, case) if key(o) == k)))
+    return out

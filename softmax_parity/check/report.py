@@ -1,11 +1,11 @@
-"""The records a check returns, as a table for people and as one JSON object for autograders:
-{"target", "passed", "functions": [{"name", "status": "pass"|"fail"|"missing", "property",
-"counterexample", "expected", "got", "diagnosis", "hint", ...}]} (docs/check.md, JSON).
+"""The records a check returns, as a table for people, as one JSON object, and as Gradescope's
+results.json (docs/check.md, Output): each function with its role, its contract, its status
+(pass, fail, ambiguous, unrecognised, missing) and every failure, the most serious first.
 """
 from __future__ import annotations
 
 import textwrap
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -13,7 +13,8 @@ SECTIONS = {  # where the right formula is: docs/math.md
     "softmax": "section 2 (softmax)", "log_softmax": "section 3 (log-sum-exp)",
     "logsumexp": "section 3 (log-sum-exp)", "cross_entropy": "section 4 (cross-entropy)",
     "grad_logits": "section 5 (dL/dZ)", "loss_and_grads": "section 6 (the chain rule to W, b)",
-    "sgd_step": "section 7 (gradient descent)"}
+    "sgd_step": "section 7 (gradient descent)", "softmax_jacobian": "section 2 (softmax)",
+    "loss_and_grad_logits": "sections 4 and 5 (cross-entropy, dL/dZ)"}
 
 
 def generic_hint(name: str) -> str:
@@ -28,7 +29,7 @@ def _jsonable(a):
     return a.tolist()
 
 
-MAX_SHOWN = 60  # entries of an input array printed in a counterexample
+MAX_SHOWN = 60  # entries of an input array printed in full in a counterexample
 
 
 def counterexample(name: str, case) -> dict:
@@ -44,20 +45,72 @@ def counterexample(name: str, case) -> dict:
 
 
 @dataclass
-class Record:
-    name: str
-    status: str                    # "pass", "fail" or "missing"
-    property: str | None = None
+class Failure:
+    """One property that breaks, with its own minimal input."""
+
+    property: str
     counterexample: dict | None = None
     expected: object = None
     got: object = None
-    diagnosis: str | None = None   # a catalogue id, or None
+    diagnosis: str | None = None   # a catalogue id, "id+id" for a combination, or None
     hint: str | None = None        # two lines
     where: list = field(default_factory=list)
     see: str | None = None
-    gradcheck: dict | None = None
+    also: list = field(default_factory=list)  # several mistakes reproduce it: no diagnosis
+
+    def to_json(self) -> dict:
+        return {"property": self.property, "counterexample": self.counterexample,
+                "expected": self.expected, "got": self.got, "diagnosis": self.diagnosis,
+                "hint": self.hint, "where": self.where, "see": self.see}
+
+
+STATUSES = ("pass", "fail", "ambiguous", "unrecognised", "missing")
+
+
+@dataclass
+class Record:
+    role: str | None               # what the function was understood as (contract.ROLES)
+    status: str                    # one of STATUSES
+    function: str | None = None    # the learner's name ("Class.method" for a method)
+    understood: str | None = None  # one line: the signature, the role, the conventions
+    contract: dict | None = None   # the conventions, as --contract keys
+    failures: list = field(default_factory=list)  # Failure, the most serious first
     notes: list = field(default_factory=list)
-    function: str | None = None    # the target's name, when --map renamed it
+    gradcheck: dict | None = None
+    l2: dict | None = None         # the L2 constants the loss and dW imply
+
+    def settle(self) -> "Record":
+        if self.failures:
+            self.status = "fail"
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.function or self.role
+
+    @property
+    def first(self) -> Failure | None:
+        return self.failures[0] if self.failures else None
+
+    @property
+    def diagnosis(self) -> str | None:
+        return self.first.diagnosis if self.first else None
+
+    @property
+    def property(self) -> str | None:
+        return self.first.property if self.first else None
+
+    def to_json(self) -> dict:
+        f = self.first or Failure(None)
+        d = {"name": self.name, "function": self.function, "role": self.role,
+             "status": self.status, "contract": self.contract, "understood": self.understood,
+             "failures": [x.to_json() for x in self.failures],
+             "diagnoses": [x.diagnosis for x in self.failures if x.diagnosis],
+             "notes": self.notes, "gradcheck": self.gradcheck}
+        d.update({k: v for k, v in f.to_json().items()})  # the first failure, as before
+        if self.l2 is not None:
+            d["l2"] = self.l2
+        return d
 
 
 @dataclass
@@ -67,6 +120,7 @@ class Report:
     examples: int = 0
     seed: int = 0
     oracles: list = field(default_factory=lambda: ["numpy_softmax"])
+    notes: list = field(default_factory=list)  # about the target (what loading skipped)
 
     @property
     def passed(self) -> bool:
@@ -74,50 +128,83 @@ class Report:
 
     def to_json(self) -> dict:
         return {"target": self.target, "passed": self.passed, "oracles": self.oracles,
-                "functions": [asdict(r) for r in self.functions]}
+                "notes": self.notes, "functions": [r.to_json() for r in self.functions]}
+
+    def header(self) -> str:
+        return (f"softmax-parity check {self.target}: float32 and float64, {self.examples} "
+                f"examples per dtype and label kind, seed {self.seed}; oracles: "
+                + " and ".join(self.oracles))
 
     def format(self) -> str:
-        lines = [f"softmax-parity check {self.target}: float32 and float64, {self.examples} "
-                 f"examples per dtype and label kind, seed {self.seed}; oracles: "
-                 + " and ".join(self.oracles)]
+        lines = [self.header()] + [f"note: {n}" for n in self.notes]
         for r in self.functions:
-            label = r.name + (f" ({r.function})" if r.function else "")
-            verdict = {"pass": "pass", "fail": "FAIL", "missing": "not provided"}[r.status]
-            lines.append(f"{label:<16} {verdict}" + (f"  {r.property}" if r.property else ""))
-            if r.status == "fail":
-                lines += _details(r)
-            for n in r.notes:
-                lines.append(f"  note: {n}")
-            g = r.gradcheck
-            if g and r.status == "fail" and g.get("consistent") is not None:
-                lines.append(f"  gradient vs {g['against']} (finite differences): "
-                             + ("consistent (if the loss is wrong too, the pair is wrong the "
-                                "same way)" if g["consistent"] else
-                                f"NOT consistent, max rel error {g['max_rel_error']:.2g} (the "
-                                f"gradient does not match its loss)"))
-        bad = sum(r.status == "fail" for r in self.functions)
-        given = sum(r.status != "missing" for r in self.functions)
-        lines.append(f"{'PASS' if self.passed else 'FAIL'}: {given - bad} of {given} functions "
-                     f"provided pass")
+            lines += describe(r)
+        n = {s: sum(r.status == s for r in self.functions) for s in STATUSES}
+        checked = n["pass"] + n["fail"]
+        extra = ", ".join(f"{n[s]} {s}" for s in ("ambiguous", "unrecognised") if n[s])
+        lines.append(f"{'PASS' if self.passed else 'FAIL'}: {n['pass']} of {checked} functions "
+                     f"checked pass" + (f" ({extra})" if extra else ""))
         return "\n".join(lines)
 
+    def gradescope(self) -> dict:
+        """Gradescope's results.json: one test per function checked (or ambiguous), a point
+        each; the output of each test is its part of the table."""
+        tests = []
+        for r in self.functions:
+            if r.status not in ("pass", "fail", "ambiguous"):
+                continue
+            tests.append({"name": f"{r.name} ({r.role})", "score": float(r.status == "pass"),
+                          "max_score": 1.0,
+                          "status": "passed" if r.status == "pass" else "failed",
+                          "output": "\n".join(describe(r))})
+        return {"score": float(sum(t["score"] for t in tests)),
+                "output": "\n".join([self.header()] + [f"note: {n}" for n in self.notes]),
+                "tests": tests}
 
-def _details(r: Record) -> list:
-    out = []
-    ce = r.counterexample or {}
+
+VERDICT = {"pass": "pass", "fail": "FAIL", "missing": "not provided",
+           "ambiguous": "AMBIGUOUS (not checked)", "unrecognised": "not recognised"}
+
+
+def describe(r: Record) -> list:
+    """The lines of the table for one function: what it was understood as, then the verdict."""
+    if r.understood:
+        lines = [r.understood, f"  {VERDICT[r.status]}"]
+    else:
+        lines = [f"{r.name:<24} {VERDICT[r.status]}"]
+    for k, f in enumerate(r.failures, 1):
+        lines += _details(f, k, len(r.failures))
+    for n in r.notes:
+        lines.append(f"  note: {n}")
+    g = r.gradcheck
+    if g and r.status == "fail" and g.get("consistent") is not None:
+        lines.append(f"  gradient vs {g['against']} (finite differences): "
+                     + ("consistent (if the loss is wrong too, the pair is wrong the "
+                        "same way)" if g["consistent"] else
+                        f"NOT consistent, max rel error {g['max_rel_error']:.2g} (the "
+                        f"gradient does not match its loss)"))
+    return lines
+
+
+def _array_text(v) -> str:
+    return str(v) if not isinstance(v, dict) else f"shape {v['shape']}"
+
+
+def _details(f: Failure, k: int, n: int) -> list:
+    out = [f"  failure {k} of {n}: {f.property}"]
+    ce = f.counterexample or {}
     if ce:
         out.append(f"  minimal input   {ce['recipe']}")
-        for k in ("z", "labels", "X", "W", "b"):
-            if k in ce:
-                text = str(ce[k]) if not isinstance(ce[k], dict) else f"shape {ce[k]['shape']}"
-                out += textwrap.wrap(f"{k} = {text}", 76, initial_indent=" " * 18,
-                                     subsequent_indent=" " * 20, max_lines=3)
-    at = f" at {r.where[0]}{r.where[1:]}" if r.where else ""
-    out.append(f"  expected{at}: {r.expected}")
-    out.append(f"  got: {r.got}")
-    out.append(f"  diagnosis       {r.diagnosis or 'unrecognised (not a catalogued mistake)'}")
-    for h in (r.hint or "").splitlines():
+        for key in ("z", "labels", "X", "W", "b", "lr"):
+            if key in ce:
+                out += textwrap.wrap(f"{key} = {_array_text(ce[key])}", 96,
+                                     initial_indent=" " * 18, subsequent_indent=" " * 20)
+    at = f" at {f.where[0]}{f.where[1:]}" if f.where else ""
+    out.append(f"  expected{at}: {f.expected}")
+    out.append(f"  got: {f.got}")
+    out.append(f"  diagnosis       {f.diagnosis or 'unrecognised (not a catalogued mistake)'}")
+    for h in (f.hint or "").splitlines():
         out.append(f"  hint            {h}")
-    if r.see:
-        out.append(f"  see             {r.see}")
+    if f.see:
+        out.append(f"  see             {f.see}")
     return out

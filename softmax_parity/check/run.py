@@ -1,16 +1,15 @@
-"""Run the check: each function's checks in a child process with a time limit, so that a function
-that raises, hangs or crashes is that function's failure, never the command's.
+"""Run the check: find the target's functions, infer what each one is, then check each one in a
+child process with a time limit, so that a function that raises, hangs, exits, exhausts memory
+or crashes is that function's failure, never the command's.
 
 check(target) -> Report is the Python API (softmax_parity.check.check): one line in a notebook or
-an autograder test. The child imports the target itself; the calling process never runs the
-user's code.
+an autograder test. The children import the target themselves; the calling process never runs
+the user's code.
 """
 from __future__ import annotations
 
 import multiprocessing
-import os
-import sys
-import warnings
+from dataclasses import replace
 
 import numpy as np
 
@@ -18,101 +17,165 @@ from numpy_softmax.threads import blas_threads
 from numpy_softmax.tolerances import CHECK_EXAMPLES, CHECK_TIMEOUT
 
 from ..errors import UsageError
-from . import diagnose, inputs, properties, second_oracle, target
-from .catalogue import BY_ID
-from .report import Record, Report, counterexample, generic_hint
+from ..mistakes import BY_ID
+from . import contract as ct
+from . import diagnose, infer, inputs, properties, sandbox, second_oracle, target
+from .report import Failure, Record, Report, counterexample, generic_hint
 from .strategies import DTYPES
 
 
-def check_function(name: str, fns: dict, examples: int, seed: int) -> Record:
-    """Every property of `name` on fns[name], in float32 and float64, class ids then (if
-    accepted) probability rows; the first failure shrunk, diagnosed and returned."""
-    fn, notes = fns[name], []
-    kinds = ("ids", "probs") if name in inputs.LABELLED else (None,)
+def _failure(spec, fn, case, out, dtype, kind) -> Failure:
+    ids = diagnose.candidates(spec, fn, case, dtype, kind)
+    one = ids[0] if len(ids) == 1 else None
+    ms = [BY_ID[i] for i in one.split("+")] if one else []  # a combination: "a+b"
+    hint = ("\n".join(m.hint[0] for m in ms) if len(ms) > 1 else "\n".join(ms[0].hint)) \
+        if ms else generic_hint(spec.role)
+    if one == "wrong-axis" and spec.layout == "classes-first":  # their classes are axis 0
+        hint = ("The max, the sum or the normalisation runs over axis 1 (the examples, in your\n"
+                "classes-first layout): use axis=0 with keepdims=True, so each column sums to 1.")
+    return Failure(out.property, counterexample(spec.role, case), out.expected, out.got,
+                   one, hint, out.where, "; ".join(m.see for m in ms) or None,
+                   also=ids if len(ids) > 1 else [])
+
+
+def check_function(spec: ct.Contract, fn, fns: dict, examples: int, seed: int) -> Record:
+    """Every property of fn (canonical, under `spec`) in float32 and float64, class ids then
+    (if accepted) probability rows: each distinct failure shrunk and diagnosed."""
+    notes, found = [], {}
+    kinds = ("ids", "probs") if spec.role in ct.LABELLED else (None,)
     for kind in kinds:
         if kind == "probs":
-            probe = inputs.probes(name, np.float64, "probs")[0]
-            if properties.call(name, fn, probe).error:
+            probe = inputs.probes(spec, np.float64, "probs")[0]
+            if properties.call(spec, fn, probe).error:
                 notes.append("probability labels not supported")
                 continue
         for dtype in DTYPES:
-            hit = properties.search(name, fn, dtype, kind, examples, seed)
-            if hit is None:
-                continue
-            case, out = hit
-            ids = diagnose.candidates(name, fn, case, dtype, kind)
-            if len(ids) > 1:
-                notes.append("reproduced by more than one catalogued mistake: " + ", ".join(ids))
-            m = BY_ID[ids[0]] if len(ids) == 1 else None
-            return Record(name, "fail", out.property, counterexample(name, case), out.expected,
-                          out.got, m.id if m else None,
-                          "\n".join(m.hint) if m else generic_hint(name), where=out.where,
-                          see=m.see if m else None,
-                          gradcheck=diagnose.consistency(name, fns), notes=notes)
-    return Record(name, "pass", gradcheck=diagnose.consistency(name, fns), notes=notes)
+            for case, out in properties.search(spec, fn, dtype, kind, examples, seed):
+                k = properties.key(out)
+                if k not in found:
+                    found[k] = _failure(spec, fn, case, out, dtype, kind)
+    failures = sorted(found.values(), key=properties.rank)
+    rec = Record(spec.role, "fail" if failures else "pass", failures=failures, notes=notes,
+                 gradcheck=diagnose.consistency(spec.role, fns))
+    for f in failures:
+        if f.also:
+            notes.append(f"{f.property}: reproduced by more than one catalogued mistake: "
+                         + ", ".join(f.also))
+    return rec.settle()
 
 
-def _quiet_child() -> None:
-    """The user's prints and NumPy's overflow warnings would garble the report (or the JSON)."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
-    sys.stdout = sys.stderr = open(os.devnull, "w")
-    np.seterr(all="ignore")
-    warnings.simplefilter("ignore")
+def _module(tgt: str, timeout: float):
+    return sandbox.load(tgt, timeout)
 
 
-def _child(conn, job, *args) -> None:
-    _quiet_child()
-    try:
-        with blas_threads(1):  # small GEMMs; the cores are shared
-            result = job(*args)
-        conn.send(("ok", result))
-    except UsageError as e:
-        conn.send(("usage", str(e)))
-    except BaseException as e:  # reported as the function's failure, with its message
-        conn.send(("error", f"{type(e).__name__}: {e}"[:300]))
+def _discover(tgt: str, mapped: list, timeout: float) -> dict:
+    module, skipped = _module(tgt, timeout)
+    found = infer.candidates(module, mapped)
+    return {"functions": {n: [p.name for p in ps] for n, (_, ps) in found.items()},
+            "signatures": {n: _sig(ps) for n, (_, ps) in found.items()},
+            "settles": {n: ct.signature_settles(ps) for n, (_, ps) in found.items()},
+            "skipped": skipped}
 
 
-def _discover(tgt: str, mapping: dict) -> dict:
-    return target.find_functions(target.load(tgt), mapping)
+def _sig(params) -> list:
+    return [p.name + ("" if p.default is p.empty else "=" + repr(p.default)[:20])
+            for p in params]
 
 
-def _one(tgt: str, mapping: dict, name: str, examples: int, seed: int) -> Record:
-    module = target.load(tgt)
-    found = target.find_functions(module, mapping)
-    fns = {api: getattr(module, real) for api, real in found.items() if real}
-    return check_function(name, fns, examples, seed)
+def _readings(tgt: str, name: str, roles, mapped: list, timeout: float) -> list:
+    module, _ = _module(tgt, timeout)
+    factory, params = infer.candidates(module, mapped)[name]
+    return infer.readings(factory, params, roles)
 
 
-def _second_opinions(tgt: str, mapping: dict, names: list) -> dict:
+def _one(tgt: str, name: str, spec: ct.Contract, others: dict, mapped: list, examples: int,
+         seed: int, timeout: float) -> Record:
+    module, _ = _module(tgt, timeout)
+    found = infer.candidates(module, mapped)
+    factory, params = found[name]
+    fn = ct.Adapted(factory, spec, infer.names_of(params))
+    fns = {spec.role: fn}
+    for other, c in others.items():  # the file's own loss, for the gradient's consistency
+        f, ps = found[other]
+        fns.setdefault(c.role, ct.Adapted(f, c, infer.names_of(ps)))
+    rec = check_function(spec, fn, fns, examples, seed)
+    if spec.role == "loss_and_grads" and "reg" in spec.slots:
+        rec = _with_l2(rec, factory, spec, params)
+    return rec
+
+
+def _with_l2(rec: Record, factory, spec: ct.Contract, params) -> Record:
+    """The L2 term: the constant c of c * reg * sum(W**2) the loss uses, and whether dW adds
+    its gradient 2 c reg W (any c is a convention; a gradient that does not match its loss, or
+    a c other than the pinned one, is a failure)."""
+    m = infer.l2_term(factory, spec, params)
+    if "error" in m:
+        rec.notes.append(f"the L2 check (reg = {infer.REG}) could not run: {m['error']}")
+        return rec
+    c_loss, c_grad = m["loss"], m["grad"]
+    rec.l2 = {"loss_constant": c_loss, "grad_constant": c_grad, "constant": c_loss}
+    pinned = spec.reg
+    if abs(c_loss) < 1e-9 and abs(c_grad) < 1e-9:
+        rec.notes.append("reg is ignored: no L2 term in the loss or in dW")
+        rec.l2["constant"] = 0.0
+        bad = None if pinned is None else ("L2 term", f"{pinned:g} * reg * sum(W**2)",
+                                           "no L2 term")
+    elif abs(c_loss - c_grad) > 1e-6 * max(1.0, abs(c_loss)) or not m["like_W"]:
+        bad = ("L2 gradient", f"dW gains 2 * {c_loss:g} * reg * W (the loss's L2 term is "
+                              f"{c_loss:g} * reg * sum(W**2))",
+               f"dW gains {2 * c_grad:g} * reg * W" if m["like_W"] else
+               "dW's change is not a multiple of W")
+    elif pinned is not None and abs(c_loss - pinned) > 1e-6 * max(1.0, abs(pinned)):
+        bad = ("L2 term", f"{pinned:g} * reg * sum(W**2) (--contract reg={pinned:g})",
+               f"{c_loss:g} * reg * sum(W**2)")
+    else:
+        bad = None
+    if bad:
+        prop, expected, got = bad
+        rec.failures.append(Failure(prop, {"recipe": f"tame N=5 D=4 C=3 float64 reg="
+                                                     f"{infer.REG}", "W": m["W"]},
+                                    expected, got, None,
+                                    "The L2 term c * reg * sum(W**2) adds 2 c * reg * W to dW,\n"
+                                    "with the same c in both (CS231n uses c = 1 or 0.5).",
+                                    ["dW"], "docs/check.md (the L2 term)"))
+        rec.status = "fail"
+    return rec.settle()
+
+
+def _second_opinions(tgt: str, specs: dict, mapped: list, timeout: float) -> dict:
     """{name: None (TF agrees) or the probe where it does not}, TF imported once, here."""
-    module = target.load(tgt)
-    found = target.find_functions(module, mapping)
-    return {name: second_oracle.disagreement(
-                name, getattr(module, found[name]),
-                ("ids", "probs") if name in inputs.LABELLED else (None,))
-            for name in names}
+    module, _ = _module(tgt, timeout)
+    found = infer.candidates(module, mapped)
+    out = {}
+    for name, spec in specs.items():
+        factory, params = found[name]
+        fn = ct.Adapted(factory, spec, infer.names_of(params))
+        kinds = ("ids", "probs") if spec.role in ct.LABELLED else (None,)
+        out[name] = second_oracle.disagreement(spec, fn, kinds)
+    return out
 
 
-def _with_second_opinion(tgt: str, mapping: dict, records: list, timeout: float) -> list:
+def _with_second_opinion(tgt: str, records: list, specs: dict, mapped: list,
+                         timeout: float) -> list:
     """Each record that numpy_softmax passed, held to TensorFlow's answer on the probes."""
-    passed = [r.name for r in records if r.status == "pass"]
-    if not passed:
+    asked = {r.function: specs[r.function] for r in records
+             if r.status == "pass" and second_oracle.covers(specs.get(r.function))}
+    if not asked:
         return records
     status, found = in_child(max(timeout, second_oracle.TIMEOUT), _second_opinions, tgt,
-                             mapping, passed)
+                             asked, mapped, timeout, limit=False)
     for r in records:
-        if r.name not in passed:
+        if r.function not in asked:
             continue
         if status != "ok":
             r.notes.append(f"TensorFlow, the second oracle, gave no answer ({status})")
-        elif found[r.name] is not None:
-            d = found[r.name]
-            r.status, r.property = "fail", "agrees with TensorFlow"
-            r.counterexample = counterexample(r.name, d["case"])
-            r.expected, r.got, r.where = d["expected"], d["got"], d["where"]
-            r.hint = generic_hint(r.name)
+        elif found[r.function] is not None:
+            d = found[r.function]
+            r.failures.append(Failure("agrees with TensorFlow", counterexample(r.role, d["case"]),
+                                      d["expected"], d["got"], None, generic_hint(r.role),
+                                      d["where"]))
+            r.status = "fail"
+            r.settle()
     return records
 
 
@@ -128,12 +191,30 @@ def _context():
     return ctx
 
 
-def in_child(timeout: float, job, *args):
-    """(status, value): job(*args) run in a child process; ("timeout", None) after `timeout`
+def _limited_child(conn, limit, job, *args) -> None:
+    sandbox.contain(sandbox.DEFAULT_MEMORY if limit else None)
+    try:
+        with blas_threads(1):  # small GEMMs; the cores are shared
+            result = job(*args)
+        conn.send(("ok", result))
+    except UsageError as e:
+        conn.send(("usage", str(e)))
+    except MemoryError:
+        conn.send(("error", "MemoryError: it ran out of memory (the check's limit is "
+                            f"{sandbox.DEFAULT_MEMORY / 2**30:.1f} GiB)"))
+    except SystemExit as e:
+        conn.send(("error", f"it called sys.exit({e.code!r})"))
+    except BaseException as e:  # reported as the function's failure, with its message
+        conn.send(("error", f"{type(e).__name__}: {e}"[:300]))
+
+
+def in_child(timeout: float, job, *args, limit: bool = True):
+    """(status, value): job(*args) run in a contained child process (sandbox.contain: no
+    stdin, no output, a memory limit unless limit=False); ("timeout", None) after `timeout`
     seconds (the child is killed), ("error", message) if it raised or died."""
     ctx = _context()
     mine, theirs = ctx.Pipe(duplex=False)
-    p = ctx.Process(target=_child, args=(theirs, job, *args), daemon=True)
+    p = ctx.Process(target=_limited_child, args=(theirs, limit, job, *args), daemon=True)
     p.start()
     theirs.close()
     try:
@@ -142,47 +223,145 @@ def in_child(timeout: float, job, *args):
             return "timeout", None
         return mine.recv()
     except EOFError:
-        return "error", f"the check's process died (exit code {p.exitcode})"
+        p.join(5)
+        return "error", sandbox.describe_exit(p.exitcode)
     finally:
         p.join(5)
         mine.close()
 
 
-def check(tgt: str, *, mapping: dict | str | None = None, examples: int = CHECK_EXAMPLES,
-          seed: int = 0, timeout: float = CHECK_TIMEOUT, tf: bool = True) -> Report:
-    """Check the target's API functions; a Report (report.passed, report.functions,
-    report.to_json(), report.format()). numpy_softmax is the oracle; with tf (and TensorFlow
-    installed) TF is a second one, on fixed probes. Raises UsageError when the target does
-    not import."""
+def _roles_for(name: str, mapping: dict):
+    role = mapping.get(name)
+    if role is None and name in inputs.API:
+        role = name
+    return role
+
+
+def check(tgt: str, *, mapping: dict | str | None = None, contract: dict | str | None = None,
+          examples: int = CHECK_EXAMPLES, seed: int = 0, timeout: float = CHECK_TIMEOUT,
+          tf: bool = True) -> Report:
+    """Check every function of the target: what each one is (its role and conventions,
+    inferred, or pinned by `contract` / `mapping`), then its properties. A Report
+    (report.passed, report.functions, report.to_json(), report.format()). numpy_softmax is the
+    oracle; with tf (and TensorFlow installed) TF is a second one, on fixed probes. Raises
+    UsageError when the target does not import or an option is wrong."""
     if isinstance(mapping, str) or mapping is None:
         mapping = target.parse_map(mapping)
+    pinned = ct.parse_contract(contract) if isinstance(contract, str) or contract is None \
+        else dict(contract)
     if examples < 1:
         raise UsageError(f"examples must be >= 1, got {examples}")
     target.check_exists(tgt)
-    status, found = in_child(timeout, _discover, tgt, mapping)
+    mapped = list(mapping)
+    status, found = in_child(timeout + 5, _discover, tgt, mapped, timeout)
     if status == "timeout":
-        raise UsageError(f"{tgt}: importing it did not finish in {timeout:g} s")
+        raise UsageError(f"{tgt}: loading it did not finish in {timeout:g} s")
     if status != "ok":
         raise UsageError(found)
-    if not any(found.values()):
-        raise UsageError(f"{tgt} defines none of {', '.join(inputs.API)} (rename with --map)")
-    records = []
-    for api, real in found.items():
-        if real is None:
-            records.append(Record(api, "missing"))
+    names = found["functions"]
+    unknown = [m for m in mapping if m not in names]
+    if unknown:
+        raise UsageError(f"--map {unknown[0]}: {tgt} has no function or method of that name "
+                         f"(it has {', '.join(names) or 'none'})")
+    if not names:
+        why = found["skipped"][0].replace("running the file failed at line ",
+                                          f"{tgt}:") if found["skipped"] else ""
+        raise UsageError(f"{why}: so it defines no function or method to check" if why
+                         else f"{tgt} defines no function or method to check")
+    # what each function is: its readings on tame probes, then the file's conventions
+    readings, records = {}, {}
+    for name, params in names.items():
+        role = _roles_for(name, mapping)
+        status, rs = in_child(timeout, _readings, tgt, name, (role,) if role else None, mapped,
+                              timeout)
+        if status == "ok":
+            readings[name] = rs
+        else:
+            readings[name] = []
+            if role:
+                got = "timed out" if status == "timeout" else rs
+                records[name] = _broken(name, role, status, got, timeout)
+    signatures = found["signatures"]
+    choices = {}
+    for name, params in names.items():
+        if name in records:
             continue
-        status, rec = in_child(timeout, _one, tgt, mapping, api, examples, seed)
-        if status == "timeout":
-            rec = Record(api, "fail", "does not hang", expected=f"returns within {timeout:g} s",
-                         got="timed out", hint=generic_hint(api))
-        elif status != "ok":
-            rec = Record(api, "fail", "does not raise", expected="a result", got=rec,
-                         hint=generic_hint(api))
-        if real != api:
-            rec.function = real
-        records.append(rec)
+        role = _roles_for(name, mapping)
+        choice = ct.choose(name, found["settles"][name], readings[name], readings, pinned, role)
+        if choice.status == "unrecognised" and role:
+            records[name] = _uncallable(name, role, signatures[name], readings[name])
+            continue
+        choices[name] = choice
+    # the checks, one child per function
+    checked = {n: c.contract for n, c in choices.items() if c.status == "check"}
+    for name, choice in choices.items():
+        sig = signatures[name]
+        if choice.status == "unrecognised":
+            records[name] = Record(None, "unrecognised", function=name, notes=[choice.why])
+            continue
+        spec = choice.contract
+        if "reg" in pinned and "reg" in spec.slots:
+            spec = replace(spec, reg=pinned["reg"])
+        line = spec.describe(name, sig)
+        if choice.status == "ambiguous":
+            options = " or ".join(f"--contract {f}" for f in choice.flags)
+            defaults = ",".join(f"{f.split('=')[0]}={ct.DIMS[f.split('=')[0]]}"
+                                for f in choice.flags)
+            records[name] = Record(spec.role, "ambiguous", function=name, understood=line,
+                                   contract=spec.public(),
+                                   notes=[f"{choice.why}; nothing in the file settles it: "
+                                          f"{options} checks it as that convention, "
+                                          f"--contract {defaults} as a mistake"])
+            continue
+        others = {n: c for n, c in checked.items() if n != name}
+        status, rec = in_child(timeout, _one, tgt, name, spec, others, mapped, examples, seed,
+                               timeout)
+        if status != "ok":
+            rec = _broken(name, spec.role, status, "timed out" if status == "timeout" else rec,
+                          timeout)
+        if rec.l2 is not None:  # the L2 constant the check measured
+            spec = replace(spec, reg=rec.l2["constant"])
+        rec.function, rec.understood = name, spec.describe(name, sig)
+        rec.contract = spec.public()
+        said = {k: v for k, v in choice.settled.items() if k in rec.contract
+                and (v == "--contract" or rec.contract[k] != ct.DIMS.get(k))}
+        if said:  # a convention the function did not show by itself
+            rec.notes.insert(0, "; ".join(f"{k}={rec.contract[k]} settled by {v}"
+                                          for k, v in said.items()))
+        records[name] = rec
+    ordered = [records[n] for n in names if n in records]
+    roles_seen = {r.role for r in ordered if r.status in ("pass", "fail", "ambiguous")}
+    if any(n in inputs.API for n in names):  # written against numpy_softmax's names
+        ordered += [Record(api, "missing", function=None) for api in inputs.API
+                    if api not in roles_seen and api not in names]
     oracles = ["numpy_softmax"]
     if tf and second_oracle.available():
-        records = _with_second_opinion(tgt, mapping, records, timeout)
+        ordered = _with_second_opinion(tgt, ordered, checked, mapped, timeout)
         oracles.append("tensorflow")
-    return Report(tgt, records, examples=examples, seed=seed, oracles=oracles)
+    skipped = found["skipped"]
+    notes = [f"{skipped[0]}: only its imports and definitions were loaded; not run: "
+             + "; ".join(skipped[1:])] if skipped else []
+    return Report(tgt, ordered, examples=examples, seed=seed, oracles=oracles, notes=notes)
+
+
+def _broken(name: str, role: str, status: str, got, timeout: float) -> Record:
+    """A function that hung, raised outside the properties, or ended its process."""
+    if status == "timeout":
+        f = Failure("does not hang", None, f"returns within {timeout:g} s", "timed out", None,
+                    generic_hint(role))
+    else:
+        f = Failure("does not raise", None, "a result", got, None, generic_hint(role))
+    return Record(role, "fail", function=name, failures=[f]).settle()
+
+
+def _uncallable(name: str, role: str, sig: list, readings: list) -> Record:
+    """A function named or mapped as `role` that no way of calling fits: say which arguments
+    the tool would pass and which the function wants, before any search."""
+    why = next((r.error for r in readings if r.error), None)
+    wants = f"{name}({', '.join(sig)})"
+    f = Failure("signature", None, inputs.SIGNATURES[role], wants, None,
+                f"The check calls {role} as {inputs.SIGNATURES[role]};\n"
+                f"{wants} fits none of the ways it knows"
+                + (f" (the nearest raised {why})" if why else "")
+                + ": pin the conventions with --contract or wrap it.")
+    return Record(role, "fail", function=name, failures=[f]).settle()

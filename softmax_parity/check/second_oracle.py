@@ -25,12 +25,19 @@ def available() -> bool:
     return importlib.util.find_spec("tensorflow") is not None
 
 
-def expected(name: str, case) -> dict:
+def covers(spec) -> bool:
+    """TF answers for numpy_softmax's own ops, from logits (a loss on probabilities is held to
+    the probabilities it was given: numpy_softmax alone judges it)."""
+    return spec is not None and spec.role in inputs.API and spec.inputs == "logits"
+
+
+def expected(spec, case) -> dict:
     """{part: float64 array}: TF's answer for `name` on `case`, in float64, through TF's own
     ops on tensors (unchecked: the case's float32 probability rows, widened, sum to 1 only
     to float32's precision) and TF's autodiff for the gradients."""
     from tf_softmax import tf
     from tf_softmax.ops import tensor_cross_entropy, tensor_logits
+    name = inputs.contract_of(spec).role
     labels = tf.constant(case.labels if case.kind == "ids" else
                          case.labels.astype(np.float64))  # (N,) ids or (N, C) rows
     if name in inputs.MODEL:
@@ -59,18 +66,20 @@ def expected(name: str, case) -> dict:
     return {"out": tape.gradient(loss, z).numpy()}  # grad_logits (N, C)
 
 
-def disagreement(name: str, fn, kinds) -> dict | None:
+def disagreement(spec, fn, kinds) -> dict | None:
     """The first probe on which fn's answer is outside the budget around TF's, as
     {"counterexample" case, "expected", "got", "where"}; None when fn agrees with TF on all."""
     for kind in kinds:
         for dtype in DTYPES:
-            for case in inputs.probes(name, dtype, kind):
-                called = properties.call(name, fn, case)
+            for case in inputs.probes(spec, dtype, kind):
+                called = properties.call(spec, fn, case)
                 if called.parts is None:
                     continue  # refusing an input kind is judged by the first oracle
-                tf_parts = expected(name, case)
-                _, allowed, _ = inputs.reference(name, case)
+                tf_parts = expected(spec, case)
+                _, allowed, _ = inputs.reference(spec, case)
                 for k, e in tf_parts.items():
+                    if k not in called.parts:  # no bias: b is 0, db not returned
+                        continue
                     got = np.asarray(called.parts[k], dtype=np.float64).reshape(np.shape(e))
                     with np.errstate(invalid="ignore"):
                         over = np.where(np.isfinite(e), np.abs(got - e) / allowed[k], 0.0)

@@ -1,32 +1,28 @@
-"""The target of a check: a .py file or an importable module, executed as Python code, and the
-API functions found in it (by name, or as --map renames them).
-
-Loading runs the user's code: the runner does it in a child process only (softmax_parity.check
-.run), never in the process that reports.
+"""The target of a check as the user names it: a .py file or an importable module, and the
+--map option. Loading it (sandbox.load) runs the user's code: only in a child process
+(softmax_parity.check.run), never in the process that reports.
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
-import sys
-import traceback
 
 from ..errors import UsageError
-from .inputs import API
+from .contract import ROLES
 
 
 def parse_map(text: str | None) -> dict:
-    """"mine=softmax,g=grad_logits" -> {"softmax": "mine", "grad_logits": "g"} (API name ->
-    the target's name). Raises UsageError for a malformed pair or an unknown API name."""
+    """"mine=softmax,Loss.forward=cross_entropy" -> {"mine": "softmax", "Loss.forward":
+    "cross_entropy"} (the target's function or "Class.method" -> the role to check it as).
+    Raises UsageError for a malformed pair or an unknown role; a name the target does not
+    have is refused once the target is loaded (run.check)."""
     out = {}
     for pair in filter(None, (p.strip() for p in (text or "").split(","))):
-        mine, sep, api = (s.strip() for s in pair.partition("="))
-        if not sep or not mine or not api:
-            raise UsageError(f"--map takes NAME=API pairs, got {pair!r}")
-        if api not in API:
-            raise UsageError(f"--map {pair}: {api!r} is not one of {', '.join(API)}")
-        out[api] = mine
+        mine, sep, role = (s.strip() for s in pair.partition("="))
+        if not sep or not mine or not role:
+            raise UsageError(f"--map takes NAME=ROLE pairs, got {pair!r}")
+        if role not in ROLES:
+            raise UsageError(f"--map {pair}: {role!r} is not one of {', '.join(ROLES)}")
+        out[mine] = role
     return out
 
 
@@ -36,42 +32,3 @@ def check_exists(target: str) -> None:
         raise UsageError(f"{target}: no such file")
 
 
-def _where(e: BaseException, path: str | None) -> str:
-    """file:line of the error inside the target (or its deepest frame)."""
-    if isinstance(e, SyntaxError) and e.filename:
-        return f"{e.filename}:{e.lineno}"
-    frames = traceback.extract_tb(e.__traceback__)
-    mine = [f for f in frames if path and os.path.abspath(f.filename) == os.path.abspath(path)]
-    f = (mine or frames or [None])[-1]
-    return f"{f.filename}:{f.lineno}" if f else (path or "?")
-
-
-def load(target: str):
-    """Import the target: a path ending in .py, or a module name. Raises UsageError with one line
-    naming the file and line when it does not import."""
-    path = target if target.endswith(".py") else None
-    try:
-        if path:
-            spec = importlib.util.spec_from_file_location("_softmax_parity_check_target", path)
-            module = importlib.util.module_from_spec(spec)
-            sys.path.insert(0, os.path.dirname(os.path.abspath(path)))  # its own imports
-            spec.loader.exec_module(module)
-            return module
-        return importlib.import_module(target)
-    except ModuleNotFoundError as e:
-        if not path and e.name and target.startswith(e.name):
-            raise UsageError(f"{target}: no such file or module") from None
-        raise UsageError(f"{_where(e, path)}: {type(e).__name__}: {e}") from None
-    except Exception as e:  # the user's code: any exception means it does not import
-        msg = e.msg if isinstance(e, SyntaxError) else str(e)
-        raise UsageError(f"{_where(e, path)}: {type(e).__name__}: {msg}") from None
-
-
-def find_functions(module, mapping: dict) -> dict:
-    """{API name: the target's function name or None (not provided)}."""
-    out = {}
-    for api in API:
-        name = mapping.get(api, api)
-        fn = getattr(module, name, None)
-        out[api] = name if callable(fn) else None
-    return out

@@ -1,35 +1,48 @@
 """softmax-parity check TARGET: property-test a learner's own NumPy softmax, cross-entropy and
-gradients against numpy_softmax, shrink each failure to a minimal input and name the mistake.
+gradients against numpy_softmax: what each function is (inferred, or pinned by --contract /
+--map), every failure shrunk to a minimal input, the mistake named.
 
 The checks live in softmax_parity.check; this module parses the arguments and prints.
-Exit status 0 when every function provided passes, 1 when one fails, 2 bad input (including a
-target that does not import: one line naming the file and line).
+Exit status 0 when every function checked passes, 1 when one fails, 2 bad input (including a
+target that does not import: one line naming the file and line). With --json or --format
+gradescope, the output is JSON on every exit, 2 included (an "error" field).
 """
 from __future__ import annotations
 
 import json
+import sys
 
 from numpy_softmax.tolerances import CHECK_EXAMPLES, CHECK_TIMEOUT
 
 from .. import check as chk
-from ..check.inputs import API
+from ..atomic import write_bytes, write_json
+from ..check.contract import KEYS, ROLES
+from ..errors import UsageError
+
+FORMATS = ("table", "json", "gradescope")
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "check", help="test YOUR softmax / cross-entropy / gradient code (runs TARGET as Python)",
-        description="Property-test your own NumPy implementation of "
-                    f"{', '.join(API)} (whichever TARGET defines) against numpy_softmax, in "
-                    "float32 and float64, on inputs from tame to hostile; each failure is shrunk "
-                    "to a minimal input and matched against a catalogue of classic mistakes "
-                    "(docs/check.md). WARNING: TARGET is executed as Python code (in a child "
-                    "process): check only code you trust. Exit 0 if every function provided "
-                    "passes, 1 if one fails, 2 for bad input or a TARGET that does not import.")
+        description="Property-test your own NumPy softmax code against numpy_softmax: every "
+                    "function and method of TARGET is understood as one of "
+                    f"{', '.join(ROLES)} (from its signature and by probing it), with its "
+                    "conventions (layout, labels, reduction, ...), then checked in float32 and "
+                    "float64 on inputs from tame to hostile; each failure is shrunk to a minimal "
+                    "input and matched against a catalogue of classic mistakes (docs/check.md). "
+                    "WARNING: TARGET is executed as Python code (in a child process): check only "
+                    "code you trust. Exit 0 if every function checked passes, 1 if one fails, 2 "
+                    "for bad input or a TARGET that does not import.")
     p.add_argument("target", metavar="TARGET",
                    help="a .py file or an importable module; it is executed as Python code")
-    p.add_argument("--map", metavar="MINE=API,...",
-                   help="check your function MINE as the API function API "
-                        "(e.g. my_softmax=softmax,my_grad=grad_logits)")
+    p.add_argument("--map", metavar="NAME=ROLE,...",
+                   help="check your function (or Class.method) NAME as ROLE, one of "
+                        f"{', '.join(ROLES)} (e.g. my_loss=cross_entropy,Loss.backward="
+                        "grad_logits)")
+    p.add_argument("--contract", metavar="KEY=VALUE,...",
+                   help="pin conventions instead of inferring them: "
+                        + "; ".join(f"{k}={'|'.join(v)}" for k, v in KEYS.items()))
     p.add_argument("--examples", type=int, default=CHECK_EXAMPLES,
                    help=f"hypothesis examples per function, dtype and label kind "
                         f"(default {CHECK_EXAMPLES})")
@@ -41,12 +54,43 @@ def register(sub) -> None:
     p.add_argument("--no-tf", action="store_true",
                    help="skip TensorFlow, the second oracle (it is used when installed: the "
                         "functions that pass are held to TF's answers on fixed probes too)")
-    p.add_argument("--json", action="store_true", help="print one JSON object (for autograders)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (--format json)")
+    p.add_argument("--format", choices=FORMATS, default=None,
+                   help="table (default), json, or gradescope (Gradescope's results.json)")
+    p.add_argument("--out", metavar="FILE",
+                   help="write the output to FILE (atomically) instead of printing it; "
+                        "e.g. --format gradescope --out /autograder/results/results.json")
     p.set_defaults(func=run)
 
 
+def _emit(args, text: str | None, obj: dict | None) -> None:
+    if args.out:
+        if obj is None:
+            write_bytes(args.out, (text + "\n").encode())
+        else:
+            write_json(args.out, obj)
+    else:
+        print(text if obj is None else json.dumps(obj, indent=1))
+
+
 def run(args) -> int:
-    report = chk.check(args.target, mapping=args.map, examples=args.examples, seed=args.seed,
-                       timeout=args.timeout, tf=not args.no_tf)
-    print(json.dumps(report.to_json(), indent=1) if args.json else report.format())
+    fmt = args.format or ("json" if args.json else "table")
+    try:
+        report = chk.check(args.target, mapping=args.map, contract=args.contract,
+                           examples=args.examples, seed=args.seed, timeout=args.timeout,
+                           tf=not args.no_tf)
+    except UsageError as e:
+        if fmt == "table":
+            raise
+        err = f"softmax-parity check: error: {e}"
+        obj = {"target": args.target, "passed": False, "error": str(e), "functions": []}
+        if fmt == "gradescope":
+            obj = {"score": 0.0, "output": err, "tests": []}
+        _emit(args, None, obj)
+        print(err, file=sys.stderr)
+        return 2
+    if fmt == "table":
+        _emit(args, report.format(), None)
+    else:
+        _emit(args, None, report.to_json() if fmt == "json" else report.gradescope())
     return 0 if report.passed else 1

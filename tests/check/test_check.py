@@ -42,7 +42,7 @@ def test_each_mistake_file_is_diagnosed_with_its_id(mistake):
 def test_correct_code_written_any_way_passes_in_float32_and_float64(path):
     report = check(str(path), tf=False)
     assert report.passed, report.format()
-    assert {r.status for r in report.functions} <= {"pass", "missing"}
+    assert {r.status for r in report.functions} <= {"pass", "missing", "unrecognised"}
     assert sum(r.status == "pass" for r in report.functions) >= 6
 
 
@@ -50,15 +50,20 @@ def test_json_is_one_object_with_the_documented_keys(cli):
     rc, out, _ = cli("check", EXAMPLES / "mistake_sum_not_mean.py", "--json", "--no-tf")
     assert rc == 1
     d = json.loads(out)
-    assert set(d) == {"target", "passed", "oracles", "functions"} and d["passed"] is False
-    assert d["oracles"] == ["numpy_softmax"]
+    assert set(d) == {"target", "passed", "oracles", "notes", "functions"}
+    assert d["passed"] is False and d["oracles"] == ["numpy_softmax"]
     keys = {"name", "status", "property", "counterexample", "expected", "got", "diagnosis",
-            "hint"}
+            "hint", "function", "role", "contract", "failures", "diagnoses"}
     for f in d["functions"]:
-        assert keys <= set(f) and f["status"] in ("pass", "fail", "missing")
+        assert keys <= set(f)
+        assert f["status"] in ("pass", "fail", "ambiguous", "unrecognised", "missing")
+        for x in f["failures"]:
+            assert set(x) >= {"property", "counterexample", "expected", "got", "diagnosis",
+                              "hint"}
     ce = next(f for f in d["functions"] if f["name"] == "cross_entropy")
     assert ce["diagnosis"] == "sum-not-mean" and ce["counterexample"]["recipe"]
-    assert len(ce["hint"].splitlines()) == 2
+    assert ce["role"] == "cross_entropy" and ce["contract"]["reduction"] == "mean"
+    assert "sum-not-mean" in ce["diagnoses"] and len(ce["hint"].splitlines()) == 2
 
 
 def test_a_correct_file_exits_0_and_prints_a_table(cli):
@@ -110,8 +115,20 @@ def test_a_target_that_does_not_import_exits_2_naming_file_and_line(tmp_path, cl
 
 def test_usage_errors_exit_2(tmp_path, cli):
     assert cli("check", tmp_path / "nope.py").code == 2
-    assert cli("check", _write(tmp_path, "x = 1\n")).code == 2  # no API function
+    assert cli("check", _write(tmp_path, "x = 1\n")).code == 2  # no function at all
     assert cli("check", EXAMPLES / "correct.py", "--map", "f=nonsense").code == 2
+    r = cli("check", EXAMPLES / "correct.py", "--map", "not_there=softmax")
+    assert r.code == 2 and "not_there" in r.err  # an unknown name is never ignored
+    assert cli("check", EXAMPLES / "correct.py", "--contract", "layout=sideways").code == 2
+    assert cli("check", EXAMPLES / "correct.py", "--contract", "colour=red").code == 2
+
+
+def test_json_and_gradescope_are_json_on_a_usage_error_too(tmp_path, cli):
+    rc, out, err = cli("check", tmp_path / "nope.py", "--json")
+    assert rc == 2 and "no such file" in json.loads(out)["error"] and err
+    rc, out, _ = cli("check", tmp_path / "nope.py", "--format", "gradescope")
+    d = json.loads(out)
+    assert rc == 2 and d["score"] == 0.0 and d["tests"] == [] and "no such file" in d["output"]
 
 
 def test_map_checks_a_differently_named_function(tmp_path, cli):
@@ -120,7 +137,10 @@ def test_map_checks_a_differently_named_function(tmp_path, cli):
                          "    return e / e.sum(axis=1, keepdims=True)\n")
     rc, out, _ = cli("check", p, "--map", "my_softmax=softmax", "--json", "--no-tf")
     d = {f["name"]: f for f in json.loads(out)["functions"]}
-    assert rc == 0 and d["softmax"]["status"] == "pass" and d["softmax"]["function"] == "my_softmax"
+    assert rc == 0 and d["my_softmax"]["status"] == "pass" and d["my_softmax"]["role"] == "softmax"
+    rc, out, _ = cli("check", p, "--map", "my_softmax=log_softmax", "--json", "--no-tf")
+    d = {f["name"]: f for f in json.loads(out)["functions"]}
+    assert rc == 1 and d["my_softmax"]["role"] == "log_softmax"  # held to the role it is given
 
 
 def test_probability_labels_refused_are_noted_not_failed(tmp_path):
@@ -129,8 +149,8 @@ def test_probability_labels_refused_are_noted_not_failed(tmp_path):
                          "    s = z - z.max(axis=1, keepdims=True)\n"
                          "    lp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n"
                          "    return -lp[np.arange(len(y)), y].mean()\n")
-    r = check(str(p), tf=False).functions[3]
-    assert r.name == "cross_entropy" and r.status == "pass"
+    r = next(r for r in check(str(p), tf=False).functions if r.name == "cross_entropy")
+    assert r.status == "pass"
     assert "probability labels not supported" in r.notes
 
 

@@ -1,0 +1,161 @@
+"""Find the functions of a target and what each one is (softmax_parity.check.contract has the
+rules): the candidates, their readings on tame probes, and the L2 term of a model.
+
+Dimensions: N examples, D features, C classes. Runs the user's code: only in a child process
+(softmax_parity.check.run).
+"""
+from __future__ import annotations
+
+import inspect
+import os
+
+import numpy as np
+
+from numpy_softmax import kernels
+
+from . import inputs, properties
+from .contract import (MODEL, Adapted, Contract, Reading, method, parameters, plain,
+                       variants)
+from .strategies import Case
+
+METHOD_ORDER = ("forward", "__call__")  # run first, on the same instance, before backward
+
+
+def _ours(obj, module) -> bool:
+    """Defined in the target, or in a file of its folder (`from correct import *`)."""
+    if getattr(obj, "__module__", None) == module.__name__:
+        return True
+    try:
+        src = inspect.getsourcefile(obj)
+    except TypeError:
+        return False
+    here = os.path.dirname(os.path.abspath(getattr(module, "__file__", "") or ""))
+    return bool(src) and bool(here) and os.path.dirname(os.path.abspath(src)) == here
+
+
+def candidates(module, mapped=()) -> dict:
+    """{name: (factory, params)}: every public top-level function, and the public methods (and
+    __call__) of every top-level class, as "Class.method"; names in `mapped` even if private."""
+    out = {}
+    for name, obj in vars(module).items():
+        private = name.startswith("_") and name not in mapped
+        if inspect.isfunction(obj) and _ours(obj, module) and not private:
+            out[name] = (plain(obj), parameters(obj))
+        elif inspect.isclass(obj) and _ours(obj, module) and not private:
+            for m, fn in vars(obj).items():
+                full = f"{name}.{m}"
+                if not inspect.isfunction(fn) or (m.startswith("_") and m != "__call__"
+                                                  and full not in mapped):
+                    continue
+                before = None
+                if m == "backward":
+                    before = next((b for b in METHOD_ORDER if b in vars(obj)), None)
+                out[full] = (method(obj, m, before), parameters(fn)[1:])
+    return out
+
+
+def names_of(params) -> tuple:
+    return tuple(p.name for p in params)
+
+
+# --- tame probes: where every correct reading gives the right values ----------------------------
+
+def tame(c: Contract) -> list:
+    """Two small float64 Cases with N != C != D (so that no wrong reading can fit by symmetry)."""
+    rng = np.random.default_rng(1)
+    out = []
+    for N, C, D in ((5, 3, 4), (2, 4, 3)):
+        y = rng.integers(0, C, N)
+        if c.role in MODEL:
+            X, W = rng.standard_normal((N, D)), rng.standard_normal((D, C)) * 0.5
+            b = rng.standard_normal(C) if c.bias else np.zeros(C)
+            out.append(Case(f"tame N={N} D={D} C={C}", labels=y, X=X, W=W, b=b, lr=0.1))
+        else:
+            out.append(Case(f"tame N={N} C={C}", z=rng.standard_normal((N, C)) * 2, labels=y))
+    return out
+
+
+def _close(got: dict, expected: dict) -> bool:
+    for k, e in expected.items():
+        g = np.asarray(got[k], dtype=np.float64)
+        if g.size != np.size(e):
+            return False
+        g = g.reshape(np.shape(e))
+        if not np.allclose(g, e, rtol=1e-6, atol=1e-9):
+            return False
+    return True
+
+
+def _formed(called, expected: dict, role: str) -> str | None:
+    """Why the outputs do not have the role's form and shapes (None: they do)."""
+    if called.error:
+        return called.error
+    if called.form:
+        return f"returned {called.form}"
+    for k, e in expected.items():
+        try:
+            g = np.asarray(called.parts[k])
+        except (KeyError, ValueError):
+            return f"no array {k}"
+        if g.dtype.kind not in "fiu":
+            return f"{k} is not numbers"
+        scalar = k in inputs.SCALARS.get(role, ())
+        if (g.size != 1) if scalar else (g.shape != np.shape(e)):
+            return f"{k} has shape {list(g.shape)}"
+    return None
+
+
+def readings(factory, params, roles=None) -> list:
+    """Every Contract the signature allows, tried on the tame probes: a Reading each, with
+    error None when the outputs have the role's form, matched when they are also right."""
+    names = names_of(params)
+    out = []
+    for c in variants(params, roles):
+        fn = Adapted(factory, c, names)
+        matched, error = True, None
+        for case in tame(c):
+            called = properties.call(c, fn, case)
+            expected = inputs.reference(c, case)[0]
+            error = _formed(called, expected, c.role)
+            if error:
+                break
+            matched = matched and _close(called.parts, expected) and not called.mutated
+        out.append(Reading(c, matched and error is None, error))
+    return out
+
+
+# --- the L2 term of a model: c * reg * sum(W**2), and c * 2 * reg * W in dW -----------------------
+
+REG = 0.37  # the reg the L2 check passes (any value > 0; an odd one shows no coincidence)
+
+
+def l2_term(factory, c: Contract, params) -> dict:
+    """{"loss": c_loss, "grad": c_grad}: the constants the loss's and dW's changes between
+    reg = 0 and reg = REG imply (c * REG * sum(W**2) and 2 c * REG * W), on a float64 problem;
+    {"error": message} when the function cannot be run."""
+    names = names_of(params)
+    case = tame(c)[0]
+    runs = []
+    for reg in (0.0, REG):
+        fn = Adapted(factory, c, names, reg=reg)
+        called = properties.call(c, fn, case)
+        if called.parts is None:
+            return {"error": called.error or f"returned {called.form}"}
+        runs.append(called.parts)
+    N = case.X.shape[0]
+    per = N if c.reduction == "sum" else 1  # the adapter divided the L2 term by N too
+    W = case.W
+    sq = float(np.sum(W * W))
+    dloss = (float(np.asarray(runs[1]["loss"])) - float(np.asarray(runs[0]["loss"]))) * per
+    dW = (np.asarray(runs[1]["dW"], np.float64) - np.asarray(runs[0]["dW"], np.float64)) * per
+    c_loss = dloss / (REG * sq)
+    c_grad = float(np.sum(dW * W)) / (2 * REG * sq)  # the projection on W
+    straight = bool(np.allclose(dW, 2 * c_grad * REG * W, rtol=1e-6, atol=1e-9))
+    return {"loss": round(c_loss, 6), "grad": round(c_grad, 6), "like_W": straight,
+            "reg": REG, "W": W.tolist(), "dloss": dloss}
+
+
+def check_model_reference(X, W, b, labels):
+    """The model's loss and gradients in float64 (numpy_softmax's kernels)."""
+    kind = "ids" if np.ndim(labels) == 1 else "probs"
+    return kernels.loss_and_grads(X, W, b, kind, labels)
