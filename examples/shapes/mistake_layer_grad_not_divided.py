@@ -5,17 +5,7 @@ Check it:  softmax-parity check examples/shapes/mistake_layer_grad_not_divided.p
 """
 import numpy as np
 
-
-def affine_forward(x, w, b):
-    out = x.reshape(x.shape[0], -1).dot(w) + b
-    cache = (x, w, b)
-    return out, cache
-
-
-def relu_forward(x):
-    out = np.maximum(0, x)
-    cache = x
-    return out, cache
+from layers import affine_forward, relu_forward  # noqa: F401  (the rest of the file is right)
 
 
 def softmax_loss(x, y):

@@ -572,7 +572,8 @@ def choose(name: str, own: dict, readings: list, all_readings: dict, pinned: dic
         named = [r for r in readings if r.contract.role == (role or (by_name or (None,))[0])]
         if named:  # a function named or mapped as a role fails as that role: "does not raise"
             return Choice("check", named[0].contract)
-        return Choice("unrecognised", why="no way of calling it gave a softmax output")
+        return Choice("unrecognised", why="not softmax math (no way of calling it gave a "
+                                          "softmax output)")
     if role is None:
         roles = {r.contract.role for r in rs if r.matched}
         pick = [x for x in by_name if x in roles] or sorted(roles, key=ROLES.index)
@@ -580,8 +581,8 @@ def choose(name: str, own: dict, readings: list, all_readings: dict, pinned: dic
             formed = {r.contract.role for r in rs}
             pick = [x for x in by_name if x in formed]
             if not pick:
-                return Choice("unrecognised", why="not softmax math: no reading gave the right "
-                                                  "values, and its name names no role")
+                return Choice("unrecognised", why="not softmax math (no reading gave the right "
+                                                  "values, and its name names no role)")
         role = pick[0]
     rs = [r for r in rs if r.contract.role == role]
     fixed, settled = dict(pinned), {k: "--contract" for k in pinned}

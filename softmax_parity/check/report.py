@@ -36,6 +36,8 @@ def counterexample(name: str, case) -> dict:
     """The recipe (what hypothesis shrank) and the input arrays (small ones in full)."""
     arrays = {"z": case.z, "labels": case.labels, "X": case.X, "W": case.W, "b": case.b}
     out = {"recipe": case.recipe}
+    if case.b is not None and "bias=none" in case.recipe:
+        arrays["b"] = None  # no bias: b is 0 and not the learner's
     for k, a in arrays.items():
         if a is not None:
             out[k] = _jsonable(a) if a.size <= MAX_SHOWN else {"shape": list(a.shape)}

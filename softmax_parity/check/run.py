@@ -47,7 +47,7 @@ def check_function(spec: ct.Contract, fn, fns: dict, examples: int, seed: int) -
         if kind == "probs":
             probe = inputs.probes(spec, np.float64, "probs")[0]
             if properties.call(spec, fn, probe).error:
-                notes.append("probability labels not supported")
+                notes.append("takes class ids only (probability rows refused)")
                 continue
         for dtype in DTYPES:
             for case, out in properties.search(spec, fn, dtype, kind, examples, seed):
@@ -297,7 +297,8 @@ def check(tgt: str, *, mapping: dict | str | None = None, contract: dict | str |
     for name, choice in choices.items():
         sig = signatures[name]
         if choice.status == "unrecognised":
-            records[name] = Record(None, "unrecognised", function=name, notes=[choice.why])
+            records[name] = Record(None, "unrecognised", function=name,
+                                   understood=f"{name}({', '.join(sig)}): {choice.why}")
             continue
         spec = choice.contract
         if "reg" in pinned and "reg" in spec.slots:

@@ -30,6 +30,14 @@ def _grade(tmp_path, source: Path | str) -> tuple:
     return p.returncode, json.loads((tmp_path / "results" / "results.json").read_text())
 
 
+def _wrong_submission() -> str:
+    """cs231n_model.py with its vectorized loss replaced by the one that forgot / N (a later
+    def wins), as one self-contained file."""
+    mistake = (SHAPES / "mistake_cs231n_no_mean.py").read_text()
+    return ((SHAPES / "cs231n_model.py").read_text() + "\n\n"
+            + mistake[mistake.index("def softmax_loss_vectorized"):])
+
+
 def _schema(results: dict) -> None:
     assert isinstance(results["score"], float) and isinstance(results["tests"], list)
     for t in results["tests"]:
@@ -48,7 +56,7 @@ def test_a_correct_submission_scores_every_point(tmp_path):
 
 
 def test_a_wrong_function_loses_its_point_and_its_output_names_the_mistake(tmp_path):
-    rc, results = _grade(tmp_path, SHAPES / "mistake_cs231n_no_mean.py")
+    rc, results = _grade(tmp_path, _wrong_submission())
     _schema(results)
     by = {t["name"].split()[0]: t for t in results["tests"]}
     assert rc == 0 and results["score"] == 1.0
@@ -68,11 +76,11 @@ def test_the_ordinary_l2_constant_other_than_the_assignments_fails_the_l2_test(t
     assert results["score"] == 0.0, results
 
 
-@pytest.mark.parametrize("source, passes", [("cs231n_model.py", True),
-                                            ("mistake_cs231n_no_mean.py", False)])
+@pytest.mark.parametrize("passes", [True, False])
 def test_the_nbgrader_cell_passes_a_correct_file_and_fails_a_wrong_one(tmp_path, monkeypatch,
-                                                                        source, passes):
-    shutil.copy(SHAPES / source, tmp_path / "softmax.py")
+                                                                        passes):
+    (tmp_path / "softmax.py").write_text((SHAPES / "cs231n_model.py").read_text() if passes
+                                         else _wrong_submission())
     monkeypatch.chdir(tmp_path)
     cell = (AUTOGRADER / "nbgrader_cell.py").read_text()
     if passes:

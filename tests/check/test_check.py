@@ -151,7 +151,7 @@ def test_probability_labels_refused_are_noted_not_failed(tmp_path):
                          "    return -lp[np.arange(len(y)), y].mean()\n")
     r = next(r for r in check(str(p), tf=False).functions if r.name == "cross_entropy")
     assert r.status == "pass"
-    assert "probability labels not supported" in r.notes
+    assert "takes class ids only (probability rows refused)" in r.notes
 
 
 def test_a_full_check_of_one_file_is_timed(capsys):
@@ -189,3 +189,89 @@ def test_the_second_oracle_names_the_probe_where_a_function_leaves_tfs_answer():
     assert abs(d["got"] / d["expected"] - 1.01) < 1e-3
     assert second_oracle.disagreement(
         "softmax", lambda z: kernels.softmax(z, 1), (None,)) is None
+
+
+CONTAINED = '''import os, sys, time
+import numpy as np
+
+def softmax(z):
+    return np.ones(50 * 2**30 // 8)          # exhausts memory
+
+def log_softmax(z):
+    sys.exit(3)
+
+def logsumexp(z):
+    os._exit(4)
+
+def grad_logits(logits, labels):
+    return input("dZ? ")                      # reads stdin
+
+def loss_and_grads(params, X, labels):
+    time.sleep(10 ** 6)
+
+def cross_entropy(logits, labels):
+    print("x" * 5_000_000)                    # megabytes of output, then the right answer
+    s = logits - logits.max(axis=1, keepdims=True)
+    lp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+    return -lp[np.arange(len(labels)), labels].mean()
+'''
+
+
+def test_each_function_is_contained_whatever_it_does_and_the_others_are_checked(tmp_path,
+                                                                                 cli):
+    p = _write(tmp_path, CONTAINED)
+    rc, out, _ = cli("check", p, "--json", "--no-tf", "--timeout", "5", "--examples", "10")
+    d = {f["name"]: f for f in json.loads(out)["functions"]}
+    assert rc == 1 and len(out) < 200_000  # the prints never reach the report
+    assert d["softmax"]["status"] == "fail" and "memory" in d["softmax"]["got"].lower()
+    assert d["log_softmax"]["status"] == "fail" and "sys.exit(3)" in d["log_softmax"]["got"]
+    assert d["logsumexp"]["status"] == "fail" and "os._exit(4)" in d["logsumexp"]["got"]
+    assert d["grad_logits"]["status"] == "fail" and "EOFError" in d["grad_logits"]["got"]
+    assert d["loss_and_grads"]["status"] == "fail"
+    assert d["loss_and_grads"]["got"] == "timed out"
+    assert d["cross_entropy"]["status"] == "pass"
+
+
+def test_a_tuple_where_one_array_belongs_is_the_functions_output_form(tmp_path):
+    p = _write(tmp_path, "import numpy as np\ndef softmax(z):\n"
+                         "    e = np.exp(z - z.max(axis=1, keepdims=True))\n"
+                         "    p = e / e.sum(axis=1, keepdims=True)\n    return p, {'z': z}\n")
+    r = check(str(p), tf=False, examples=10).functions[0]
+    assert r.status == "fail" and r.failures[0].property == "output form"
+    assert "tuple" in r.failures[0].got
+
+
+def test_a_signature_the_check_cannot_call_says_what_it_would_pass(tmp_path):
+    p = _write(tmp_path, "def softmax(a, b, c, d, e, f):\n    return a\n")
+    r = check(str(p), tf=False, examples=10).functions[0]
+    assert r.status == "fail" and r.failures[0].property == "signature"
+    assert r.failures[0].expected.startswith("softmax(z)")
+    assert r.failures[0].got == "softmax(a, b, c, d, e, f)"
+
+
+def test_a_gradient_is_held_to_its_own_loss_on_copies(tmp_path):
+    """A loss that shifts its input in place must not make a right gradient look
+    inconsistent: the finite differences pass it copies."""
+    p = _write(tmp_path, "import numpy as np\n"
+                         "def cross_entropy(z, y):\n    z -= z.max(axis=1, keepdims=True)\n"
+                         "    lp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))\n"
+                         "    return -lp[np.arange(len(y)), y].mean()\n"
+                         "def grad_logits(z, y):\n"
+                         "    e = np.exp(z - z.max(axis=1, keepdims=True))\n"
+                         "    p = e / e.sum(axis=1, keepdims=True)\n"
+                         "    p[np.arange(len(y)), y] -= 1\n    return p / len(y)\n")
+    d = {r.name: r for r in check(str(p), tf=False, examples=10).functions}
+    assert d["cross_entropy"].status == "fail" and "mutates-input" in \
+        [f.diagnosis for f in d["cross_entropy"].failures]
+    assert d["grad_logits"].status == "pass"
+    assert d["grad_logits"].gradcheck["consistent"] is True
+
+
+def test_mistakes_in_combination_are_named_as_a_pair(tmp_path):
+    p = _write(tmp_path, "import numpy as np\n"
+                         "def cross_entropy(z, y):\n"
+                         "    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)\n"
+                         "    return -np.log(p[np.arange(len(y)), y]).mean()\n")
+    r = check(str(p), tf=False, examples=30).functions[0]
+    assert r.status == "fail"
+    assert "no-max-shift+log-of-softmax" in [f.diagnosis for f in r.failures], r.failures
