@@ -67,9 +67,9 @@ class Contract:
     bias: bool = True
     reg: float | None = None     # c in c * reg * sum(W**2); 0: reg ignored; None: not known
                                  # (measured by the check) or no reg parameter
+    cache: bool = False          # returns (output, cache), as CS231n's and dlai's layers do
+    inplace: bool = False        # sgd_step: updates the params it is given, returns nothing
     slots: tuple = ()
-    method: str | None = None    # "Class.method": called on Class(); backward after forward
-    before: str | None = None    # the method run first on the same instance ("forward")
 
     def public(self) -> dict:
         """The conventions, as --contract keys (JSON)."""
@@ -103,8 +103,12 @@ class Contract:
             bits.append(self.layout)
         if self.batch == "single":
             bits.append("one example at a time")
-        if self.role == "cross_entropy" and self.inputs == "probs":
+        if self.role in LABELLED and self.inputs == "probs":
             bits.append("takes probabilities")
+        if self.cache:
+            bits.append("returns (output, cache)")
+        if self.inplace:
+            bits.append("in place")
         if self.role in LABELLED:
             bits.append("class ids" if self.labels == "ids" else "one-hot labels")
             if self.slots[:1] == ("labels",):
@@ -162,7 +166,7 @@ ROLE_OF = {("z",): UNARY, ("z", "labels"): ("cross_entropy", "grad_logits",
 
 
 def _roles_for(slots: tuple) -> tuple:
-    data = tuple(s for s in slots if s not in ("axis", "keepdims", "reg", "lr"))
+    data = tuple(s for s in slots if s not in ("axis", "keepdims", "reg", "lr", "default"))
     if data in ROLE_OF:
         return ROLE_OF[data]
     if "grads" in data or "dW" in data:
@@ -252,11 +256,18 @@ class Adapted:
     def __call__(self, *args):
         fn, first = self.factory()
         if self.contract.batch == "single":
-            return self._rows(fn, first, args[0])
+            return self._rows(fn, first, *args)
         pos, kw = self._arguments(*args)
         if first is not None:
             first(*pos, **kw)
-        return self._outputs(fn(*pos, **kw), *args)
+        out = fn(*pos, **kw)
+        if self.contract.inplace:
+            if out is not None:
+                return out  # not in place after all: the form check says so
+            return tuple(self.updated) if self.contract.bias else self.updated[0]
+        if self.contract.cache and isinstance(out, tuple) and len(out) == 2:
+            out = out[0]  # (output, cache)
+        return self._outputs(out, *args)
 
     def _fill(self, have: dict, class_axis: int):
         """Positional values up to the first parameter left at its default, keywords after."""
@@ -278,7 +289,7 @@ class Adapted:
         have = {}
         if role in UNARY or role in LABELLED[:3]:
             z = args[0]  # (N, C)
-            if role == "cross_entropy" and c.inputs == "probs":
+            if c.inputs == "probs":  # a loss or gradient written on softmax's output
                 z = probabilities(z)
             have["z"] = _T(z) if cols else z
             if len(args) > 1:
@@ -297,15 +308,20 @@ class Adapted:
             have["params"] = (have["W"], have["b"]) if c.bias else have["W"]
         else:  # sgd_step
             (W, b), (dW, db), lr = args
-            have.update(W=W, b=b, dW=dW, db=db, lr=lr, params=(W, b) if c.bias else W,
+            if c.inplace:  # its own copies, updated in place and returned by __call__
+                W, b = self.updated = [W.copy(), b.copy()]
+            have.update(W=W, b=b, dW=dW, db=db, lr=lr,
+                        params=(W, b) if c.bias and not c.inplace else [W, b] if c.bias else W,
                         grads=(dW, db) if c.bias else dW)
         return self._fill(have, 0 if cols else 1)
 
     def _outputs(self, out, *args):
         c, role = self.contract, self.contract.role
         cols = c.layout == "classes-first"
-        if role in ("softmax", "log_softmax", "grad_logits"):
+        if role in ("softmax", "log_softmax"):
             return _T(out) if cols else out
+        if role == "grad_logits":  # the gradient of a summed loss, as the mean's
+            return self._scale(_T(out) if cols else out, args[0].shape[0])
         if role == "logsumexp":
             return _squeeze(out, args[0].shape[:1])
         if role == "cross_entropy":
@@ -360,27 +376,43 @@ class Adapted:
         N = X.shape[0]
         return self._reduce(loss, N), tuple(self._scale(g, N) for g in grads)
 
-    def _rows(self, fn, first, z):
-        """One example at a time: each row of z (N, C) through fn, the results stacked."""
-        outs = []
+    def _rows(self, fn, first, z, labels=None):
+        """One example at a time: each row of z (N, C) (and its label) through fn, the results
+        stacked; a loss's per-example values averaged, a gradient's divided by N (the mean's)."""
+        c, outs = self.contract, []
+        z = probabilities(z) if c.inputs == "probs" else z
         for n in range(z.shape[0]):
-            pos, kw = self._fill({"z": z[n]}, 0)  # z[n] (C,) a view: a change shows
+            have = {"z": z[n]}  # (C,) a view: an in-place change shows on the caller's array
+            if labels is not None:
+                y = labels[n]
+                have["labels"] = _onehot(labels[n:n + 1], z.shape[1], z.dtype)[0] \
+                    if c.labels == "onehot" and labels.ndim == 1 else y
+            pos, kw = self._fill(have, 0)
             if first is not None:
                 first(*pos, **kw)
-            outs.append(np.asarray(fn(*pos, **kw)))
+            out = fn(*pos, **kw)
+            if c.cache and isinstance(out, tuple) and len(out) == 2:
+                out = out[0]
+            outs.append(np.asarray(out))
         if outs and all(o.ndim == 0 and o.dtype == np.float64 for o in outs):
-            return np.array([float(o) for o in outs], dtype=z.dtype)  # Python floats
-        try:
-            return np.stack(outs)
-        except ValueError:
-            return outs  # ragged: the shape check says so
+            stacked = np.array([float(o) for o in outs], dtype=z.dtype)  # Python floats
+        else:
+            try:
+                stacked = np.stack(outs)
+            except ValueError:
+                return outs  # ragged: the shape check says so
+        if c.role == "cross_entropy" and stacked.shape == (z.shape[0],):
+            return stacked.mean(dtype=stacked.dtype)
+        if c.role == "grad_logits" and stacked.dtype.kind == "f":
+            return stacked / np.asarray(z.shape[0], dtype=stacked.dtype)
+        return stacked
 
 
 # --- readings: every way of calling the function, tried on tame probes --------------------------
 
 def variants(params: list, roles=None) -> list:
-    """Every Contract the function's signature allows (roles limited to `roles` if given),
-    the defaults first."""
+    """Every Contract the signature allows (roles limited to `roles` if given), the canonical
+    conventions first."""
     out = []
     for slots in slot_layouts(params):
         for role in _roles_for(slots):
@@ -388,19 +420,29 @@ def variants(params: list, roles=None) -> list:
                 continue
             base = Contract(role, slots=slots)
             if role in UNARY:
-                combos = [dict(layout=l, batch=b) for b in ("rows", "single")
-                          for l in LAYOUTS if not (b == "single" and l != LAYOUTS[0])]
+                combos = [dict(layout=l, batch="rows") for l in LAYOUTS] + [dict(batch="single")]
                 if role == "softmax_jacobian":
                     combos = [dict(batch="single")]
+                if role != "softmax_jacobian":
+                    combos += [dict(d, cache=True) for d in combos]
             elif role == "sgd_step":
-                combos = [dict(bias="b" in slots or "params" in slots)]
+                bias = "b" in slots or "params" in slots
+                combos = [dict(bias=bias), dict(bias=bias, inplace=True)]
             else:
                 combos = []
-                inputs = ("logits", "probs") if role == "cross_entropy" else ("logits",)
+                inputs = ("logits", "probs") if role in ("cross_entropy", "grad_logits") \
+                    else ("logits",)
                 reds = ("mean", "sum", "none") if role == "cross_entropy" else ("mean", "sum")
                 for l, lab, inp, red in itertools.product(LAYOUTS, ("ids", "onehot"), inputs,
                                                           reds):
                     combos.append(dict(layout=l, labels=lab, inputs=inp, reduction=red))
+                if role in ("cross_entropy", "grad_logits"):  # one example at a time
+                    combos += [dict(batch="single", labels=lab, inputs=inp,
+                                    reduction="none" if role == "cross_entropy" else "mean")
+                               for lab in ("ids", "onehot") for inp in inputs]
+                if role == "cross_entropy":
+                    combos += [dict(d, cache=True) for d in combos if d.get("batch") != "single"
+                               and d["reduction"] != "none"]
                 if role == "loss_and_grads":
                     bias = "b" in slots or "params" in slots
                     combos = [dict(d, bias=bias, reg=None) for d in combos]
@@ -445,8 +487,13 @@ NAME_ROLES = (  # (pattern on the lower-cased name, roles it suggests), first ma
 
 
 def roles_by_name(name: str) -> tuple:
-    """The roles a function's name suggests ("" for methods: the class name joins in)."""
-    n = name.lower().replace(".", "_")
+    """The roles a function's name suggests. A method's own name speaks for it; its class's
+    name joins in only for generic ones (forward, backward, __call__: CrossEntropy.forward is
+    a loss, SoftmaxRegression.predict is nothing)."""
+    cls, _, meth = name.rpartition(".")
+    generic = meth.strip("_") in ("forward", "backward", "call", "loss", "grad", "gradient",
+                                  "compute", "run", "apply")
+    n = (f"{cls}_{meth}" if cls and generic else meth).lower()
     for pat, roles in NAME_ROLES:
         if re.search(pat, n):
             return roles
@@ -504,14 +551,17 @@ def _fits(c: Contract, fixed: dict, soft=()) -> bool:
     return True
 
 
-def informative(r: Reading, dim: str) -> bool:
-    """Can this function's matching readings tell the file's convention in `dim`?"""
+def informative(r: Reading, dim: str, tier: int = 1) -> bool:
+    """Can this function's matching readings tell the file's convention in `dim`? For the
+    layout, losses and gradients speak first (tier 1); a softmax only when none does (tier 2:
+    a wrong-axis softmax must not overrule the losses)."""
     role = r.contract.role
     if dim == "layout":
-        return role in LABELLED
+        return role in LABELLED if tier == 1 else role in UNARY and r.contract.batch == "rows"
     if dim == "reduction":
         return role in LABELLED and r.contract.reduction != "none"
-    return role == "softmax_jacobian" or (role in UNARY and r.contract.batch == "rows")
+    return role in ("softmax_jacobian", "cross_entropy", "grad_logits") or (
+        role in UNARY and r.contract.batch == "rows")
 
 
 def file_evidence(all_readings: dict, dim: str, exclude: str) -> str | None:
@@ -519,20 +569,21 @@ def file_evidence(all_readings: dict, dim: str, exclude: str) -> str | None:
     functions that settle it show; the default when the file's functions (that one included)
     disagree (an inconsistent file is held to the canonical convention: its odd one out is
     the mistake); None when no other function settles it."""
-    def values(rs) -> set:
-        vals = {getattr(r.contract, dim) for r in rs if r.matched and informative(r, dim)}
-        vals -= {"none"}
+    def values(rs, tier) -> set:
+        vals = {getattr(r.contract, dim) for r in rs
+                if r.matched and informative(r, dim, tier)} - {"none"}
         return vals if len(vals) == 1 else set()
 
-    others, everyone = set(), set()
-    for name, rs in all_readings.items():
-        v = values(rs)
-        everyone |= v
-        if name != exclude:
-            others |= v
-    if not others:
-        return None
-    return DIMS[dim] if len(everyone) > 1 else others.pop()
+    for tier in (1, 2) if dim == "layout" else (1,):
+        others, everyone = set(), set()
+        for name, rs in all_readings.items():
+            v = values(rs, tier)
+            everyone |= v
+            if name != exclude:
+                others |= v
+        if others:
+            return DIMS[dim] if len(everyone) > 1 else others.pop()
+    return None
 
 
 @dataclass
@@ -568,6 +619,8 @@ def choose(name: str, own: dict, readings: list, all_readings: dict, pinned: dic
     signature settles (signature_settles)."""
     by_name = roles_by_name(name)
     rs = [r for r in readings if r.error is None and (role is None or r.contract.role == role)]
+    if any(not r.contract.cache for r in rs):  # a (loss, dZ) layer is no loss with a cache
+        rs = [r for r in rs if not r.contract.cache]
     if not rs:  # it raised (or gave no output of the form) every way it was called
         named = [r for r in readings if r.contract.role == (role or (by_name or (None,))[0])]
         if named:  # a function named or mapped as a role fails as that role: "does not raise"

@@ -15,7 +15,7 @@ from numpy_softmax import kernels
 
 from . import inputs, properties
 from .contract import (MODEL, Adapted, Contract, Reading, method, parameters, plain,
-                       variants)
+                       roles_by_name, variants)
 from .strategies import Case
 
 METHOD_ORDER = ("forward", "__call__")  # run first, on the same instance, before backward
@@ -33,24 +33,49 @@ def _ours(obj, module) -> bool:
     return bool(src) and bool(here) and os.path.dirname(os.path.abspath(src)) == here
 
 
+GENERIC = {"forward", "backward", "__call__", "call", "loss", "grad", "gradient", "compute",
+           "run", "apply"}  # method names that say what only with their class's name
+
+
+def _wanted(name: str, mapped) -> bool:
+    """Public names, and private ones whose name names a role (a class's _softmax, _loss)."""
+    return not name.startswith("_") or name in mapped or name == "__call__" \
+        or bool(roles_by_name(name.lstrip("_")))
+
+
+def _after_forward(cls, before: str):
+    """backward() that reads what forward(...) stored: called as forward's arguments, it runs
+    forward on them, then backward with its defaults."""
+    def make():
+        obj = cls()
+        return (lambda *a, **k: getattr(obj, "backward")()), getattr(obj, before)
+    return make
+
+
 def candidates(module, mapped=()) -> dict:
-    """{name: (factory, params)}: every public top-level function, and the public methods (and
-    __call__) of every top-level class, as "Class.method"; names in `mapped` even if private."""
+    """{name: (factory, params)}: every top-level function, and the methods (and __call__) of
+    every top-level class, as "Class.method"; private ones only when their name names a role or
+    --map names them. A backward() that takes nothing (or only defaults, like dout=1) after a
+    forward is called with forward's arguments, forward first."""
     out = {}
     for name, obj in vars(module).items():
-        private = name.startswith("_") and name not in mapped
-        if inspect.isfunction(obj) and _ours(obj, module) and not private:
+        if inspect.isfunction(obj) and _ours(obj, module) and _wanted(name, mapped):
             out[name] = (plain(obj), parameters(obj))
-        elif inspect.isclass(obj) and _ours(obj, module) and not private:
+        elif inspect.isclass(obj) and _ours(obj, module) and not name.startswith("_"):
             for m, fn in vars(obj).items():
                 full = f"{name}.{m}"
-                if not inspect.isfunction(fn) or (m.startswith("_") and m != "__call__"
-                                                  and full not in mapped):
+                if not inspect.isfunction(fn) or not _wanted(m, set(mapped) | {full}) \
+                        and full not in mapped:
                     continue
+                params = parameters(fn)[1:]
                 before = None
                 if m == "backward":
                     before = next((b for b in METHOD_ORDER if b in vars(obj)), None)
-                out[full] = (method(obj, m, before), parameters(fn)[1:])
+                if before and not any(p.default is p.empty for p in params):
+                    out[full] = (_after_forward(obj, before),
+                                 parameters(vars(obj)[before])[1:])
+                    continue
+                out[full] = (method(obj, m, before), params)
     return out
 
 

@@ -165,6 +165,11 @@ def reference(spec, case: Case, dtype=None):
         return ({"loss": L, "dZ": kernels.grad_logits(z, case.kind, _labels64(case))},
                 {"loss": budget.cross_entropy(z, case.labels, L, dt),
                  "dZ": budget.grad_logits(z, case.labels, dt)}, None)
+    if name == "grad_logits" and c.inputs == "probs":  # from the probabilities it was given
+        p = probabilities(case.z).astype(np.float64)  # (N, C)
+        Y = budget.onehot64(case.labels, z.shape[1])
+        return ({"out": (p - Y) / z.shape[0]}, {"out": budget.grad_logits(z, case.labels, dt)},
+                budget.grad_rows(z, case.labels, dt))
     if name == "cross_entropy" and c.inputs == "probs":
         p = probabilities(case.z).astype(np.float64)  # what the learner's loss is given
         Y = budget.onehot64(case.labels, z.shape[1])

@@ -99,6 +99,7 @@ def failures(spec, fn, case) -> list:
     if c.form:
         return [Outcome("output form", inputs.SIGNATURES[name], c.form, called=c)]
     expected, allowed, rows = inputs.reference(spec, case)
+    expected = {k: np.asarray(v, dtype=np.float64) for k, v in expected.items()}
     dt = (case.z if case.z is not None else case.X).dtype
     out, got = [], {}
     for k, e in expected.items():

@@ -126,7 +126,8 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        return all(r.status != "fail" for r in self.functions)
+        """No function failed, and none was left ambiguous (not checked)."""
+        return all(r.status not in ("fail", "ambiguous") for r in self.functions)
 
     def to_json(self) -> dict:
         return {"target": self.target, "passed": self.passed, "oracles": self.oracles,
@@ -140,12 +141,18 @@ class Report:
     def format(self) -> str:
         lines = [self.header()] + [f"note: {n}" for n in self.notes]
         for r in self.functions:
-            lines += describe(r)
+            if r.status != "missing":
+                lines += describe(r)
+        missing = [r.name for r in self.functions if r.status == "missing"]
+        if missing:
+            lines.append("not in the file (numpy_softmax's other names): " + ", ".join(missing))
         n = {s: sum(r.status == s for r in self.functions) for s in STATUSES}
         checked = n["pass"] + n["fail"]
         extra = ", ".join(f"{n[s]} {s}" for s in ("ambiguous", "unrecognised") if n[s])
-        lines.append(f"{'PASS' if self.passed else 'FAIL'}: {n['pass']} of {checked} functions "
-                     f"checked pass" + (f" ({extra})" if extra else ""))
+        verdict = "FAIL" if n["fail"] else "NOT SETTLED" if n["ambiguous"] else "PASS"
+        lines.append(f"{verdict}: {n['pass']} of {checked} functions checked pass"
+                     + (f" ({extra})" if extra else "")
+                     + ("; pin the ambiguous with --contract" if n["ambiguous"] else ""))
         return "\n".join(lines)
 
     def gradescope(self) -> dict:

@@ -30,6 +30,9 @@ def _failure(spec, fn, case, out, dtype, kind) -> Failure:
     ms = [BY_ID[i] for i in one.split("+")] if one else []  # a combination: "a+b"
     hint = ("\n".join(m.hint[0] for m in ms) if len(ms) > 1 else "\n".join(ms[0].hint)) \
         if ms else generic_hint(spec.role)
+    if one == "log-of-softmax" and spec.inputs == "probs":  # given probabilities, not logits
+        hint = ("Y * log(p) is 0 * -inf = NaN where a probability is exactly 0 (it underflowed)\n"
+                "and its label weight is 0: take only the label's term, log(p[range(N), y]).")
     if one == "wrong-axis" and spec.layout == "classes-first":  # their classes are axis 0
         hint = ("The max, the sum or the normalisation runs over axis 1 (the examples, in your\n"
                 "classes-first layout): use axis=0 with keepdims=True, so each column sums to 1.")

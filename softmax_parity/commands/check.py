@@ -3,8 +3,9 @@ gradients against numpy_softmax: what each function is (inferred, or pinned by -
 --map), every failure shrunk to a minimal input, the mistake named.
 
 The checks live in softmax_parity.check; this module parses the arguments and prints.
-Exit status 0 when every function checked passes, 1 when one fails, 2 bad input (including a
-target that does not import: one line naming the file and line). With --json or --format
+Exit status 0 when every function checked passes, 1 when one fails or is ambiguous (not
+checked: pin it with --contract), 2 bad input (including a target that cannot be loaded: one
+line naming the file and line). With --json or --format
 gradescope, the output is JSON on every exit, 2 included (an "error" field).
 """
 from __future__ import annotations
@@ -32,8 +33,9 @@ def register(sub) -> None:
                     "float64 on inputs from tame to hostile; each failure is shrunk to a minimal "
                     "input and matched against a catalogue of classic mistakes (docs/check.md). "
                     "WARNING: TARGET is executed as Python code (in a child process): check only "
-                    "code you trust. Exit 0 if every function checked passes, 1 if one fails, 2 "
-                    "for bad input or a TARGET that does not import.")
+                    "code you trust. Exit 0 if every function checked passes, 1 if one fails or "
+                    "is ambiguous (pin it with --contract), 2 for bad input or a TARGET that "
+                    "cannot be loaded.")
     p.add_argument("target", metavar="TARGET",
                    help="a .py file or an importable module; it is executed as Python code")
     p.add_argument("--map", metavar="NAME=ROLE,...",

@@ -235,10 +235,19 @@ def test_each_function_is_contained_whatever_it_does_and_the_others_are_checked(
 def test_a_tuple_where_one_array_belongs_is_the_functions_output_form(tmp_path):
     p = _write(tmp_path, "import numpy as np\ndef softmax(z):\n"
                          "    e = np.exp(z - z.max(axis=1, keepdims=True))\n"
-                         "    p = e / e.sum(axis=1, keepdims=True)\n    return p, {'z': z}\n")
+                         "    p = e / e.sum(axis=1, keepdims=True)\n    return p, e, z\n")
     r = check(str(p), tf=False, examples=10).functions[0]
     assert r.status == "fail" and r.failures[0].property == "output form"
     assert "tuple" in r.failures[0].got
+
+
+def test_an_output_with_its_cache_is_a_convention(tmp_path):
+    """(probs, cache), as CS231n's and deeplearning.ai's layers return: understood, passed."""
+    p = _write(tmp_path, "import numpy as np\ndef softmax(z):\n"
+                         "    e = np.exp(z - z.max(axis=1, keepdims=True))\n"
+                         "    p = e / e.sum(axis=1, keepdims=True)\n    return p, {'z': z}\n")
+    r = check(str(p), tf=False, examples=10).functions[0]
+    assert r.status == "pass" and "returns (output, cache)" in r.understood
 
 
 def test_a_signature_the_check_cannot_call_says_what_it_would_pass(tmp_path):
