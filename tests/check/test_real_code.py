@@ -1,0 +1,91 @@
+"""Learner code in the forms a review of real files found (a red-team pass): each snippet with
+the role, the conventions and the verdict a careful grader gives it. Each was once misjudged."""
+from __future__ import annotations
+
+import pytest
+
+from softmax_parity.check import check
+
+NP = "import numpy as np\n"
+SOFTMAX = ("def softmax(z):\n    e = np.exp(z - z.max(axis=1, keepdims=True))\n"
+           "    return e / e.sum(axis=1, keepdims=True)\n")
+
+CASES = {
+    # a layer class whose backward() takes nothing and reads what forward stored
+    "stateful_backward_wrong_sign": (
+        NP + "class SoftmaxCE:\n    def forward(self, x, y):\n"
+             "        z = x - x.max(axis=1, keepdims=True)\n"
+             "        lp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))\n"
+             "        self.p, self.y = np.exp(lp), y\n"
+             "        return -lp[np.arange(len(y)), y].mean()\n"
+             "    def backward(self, dout=1.0):\n        d = self.p.copy()\n"
+             "        d[np.arange(len(self.y)), self.y] -= 1\n        return -d / len(self.y)\n",
+        {"SoftmaxCE.forward": ("pass", "cross_entropy"),
+         "SoftmaxCE.backward": ("fail", "grad_logits", "wrong-sign")}),
+    # a summed loss next to a gradient divided by N: the file settles the mean
+    "sum_loss_mean_grad": (
+        NP + SOFTMAX + "def cross_entropy(z, y):\n    z = z - z.max(axis=1, keepdims=True)\n"
+        "    lp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))\n"
+        "    return -lp[np.arange(len(y)), y].sum()\n"
+        "def cross_entropy_grad(z, y):\n    g = softmax(z)\n    g[np.arange(len(y)), y] -= 1\n"
+        "    return g / len(y)\n",
+        {"cross_entropy": ("fail", "cross_entropy", "sum-not-mean"),
+         "cross_entropy_grad": ("pass", "grad_logits")}),
+    # a lone gradient of the summed loss: a convention or a mistake, whatever its name
+    "lone_grad_without_n": (
+        NP + SOFTMAX + "def softmax_grad(z, y):\n    g = softmax(z)\n"
+                       "    g[np.arange(len(y)), y] -= 1\n    return g\n",
+        {"softmax_grad": ("ambiguous", "grad_logits")}),
+    # the usual deeplearning.ai / CS231n forward: (output, cache)
+    "output_and_cache": (
+        NP + "def softmax_forward(scores):\n"
+             "    e = np.exp(scores - scores.max(axis=1, keepdims=True))\n"
+             "    return e / e.sum(axis=1, keepdims=True), scores\n",
+        {"softmax_forward": ("pass", "softmax")}),
+    # a gradient written on softmax's output, next to a loss on logits
+    "grad_from_probabilities": (
+        NP + SOFTMAX + "def cross_entropy(z, y):\n    z = z - z.max(axis=1, keepdims=True)\n"
+        "    lp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))\n"
+        "    return -lp[np.arange(len(y)), y].mean()\n"
+        "def output_delta(probs, Y):\n    return (probs - Y) / Y.shape[0]\n",
+        {"output_delta": ("pass", "grad_logits")}),
+    # one example at a time, a loss and the softmax it settles
+    "one_example": (
+        NP + "def stable_softmax(x):\n    e = np.exp(x - np.max(x))\n    return e / e.sum()\n"
+             "def example_loss(x, target):\n    m = np.max(x)\n"
+             "    return m + np.log(np.sum(np.exp(x - m))) - x[target]\n",
+        {"stable_softmax": ("pass", "softmax"), "example_loss": ("pass", "cross_entropy")}),
+    # d2l's updater: the params updated in place, nothing returned
+    "sgd_in_place": (
+        "def updater(params, grads, lr):\n    for p, g in zip(params, grads):\n"
+        "        p -= lr * g\n",
+        {"updater": ("pass", "sgd_step")}),
+    # a model class: its private _softmax is softmax math, predict is not
+    "class_with_private_softmax": (
+        NP + "class SoftmaxRegression:\n    def __init__(self):\n        self.W = None\n"
+             "    def _softmax(self, z):\n        e = np.exp(z - z.max(axis=1, keepdims=True))\n"
+             "        return e / e.sum(axis=1, keepdims=True)\n"
+             "    def predict(self, X):\n        return np.argmax(X @ self.W, axis=1)\n",
+        {"SoftmaxRegression._softmax": ("pass", "softmax"),
+         "SoftmaxRegression.predict": ("unrecognised", None)}),
+    # probabilities clipped by an epsilon keyword: a real mistake, named
+    "epsilon_keyword": (
+        NP + "def cross_entropy(predictions, targets, epsilon=1e-12):\n"
+             "    predictions = np.clip(predictions, epsilon, 1.0 - epsilon)\n"
+             "    return -np.sum(targets * np.log(predictions)) / predictions.shape[0]\n",
+        {"cross_entropy": ("fail", "cross_entropy", "epsilon-in-log")}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_real_code_gets_the_verdict_a_grader_gives(tmp_path, name):
+    source, want = CASES[name]
+    p = tmp_path / f"{name}.py"
+    p.write_text(source)
+    report = check(str(p), tf=False, examples=40)
+    got = {r.function: r for r in report.functions if r.function}
+    for fn, (status, role, *diagnosis) in want.items():
+        r = got[fn]
+        assert (r.status, r.role) == (status, role), (fn, report.format())
+        if diagnosis:
+            assert diagnosis[0] in [f.diagnosis for f in r.failures], report.format()
