@@ -308,5 +308,5 @@ CHECK_ULPS = 4      # on top of the worst-case bound of the scale: each op round
 CHECK_TINIES = 4    # subnormal results flushed to zero, or not (both correct)
 CHECK_EXAMPLES = 100  # hypothesis examples per function, dtype and label kind (--examples)
 CHECK_TIMEOUT = 20.0  # seconds for all the checks of one function before it counts as hung:
-                      # the whole check of examples/correct.py (7 functions) took ~5 s here,
-                      # so only a hang, or a function far slower than plain NumPy, reaches it
+                      # a whole file's check takes seconds (docs/check.md, Output), so only
+                      # a hang, or a function far slower than plain NumPy, reaches it
