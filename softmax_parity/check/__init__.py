@@ -6,9 +6,10 @@ against numpy_softmax (the library behind `softmax-parity check`).
     report.passed, report.functions, report.to_json(), report.gradescope(), report.format()
 
 Modules: sandbox (contain a child, load the file even when its body fails), infer (its
-functions and methods, and how each one can be called), contract (roles, conventions, the
-adapter to the canonical forms, the choice of a contract), inputs (arguments, reference
-answers), budget (rounding or bug), properties (the checks, the hypothesis search), diagnose
+functions and methods, their readings on tame probes, the L2 term), contract (roles and
+conventions), signature (the contracts a signature allows), adapter (a function under a
+contract, as the canonical one), choose (the contract to check it under, or ambiguous),
+inputs (arguments, reference answers), budget (rounding or bug), properties (the checks, the hypothesis search), diagnose
 (which catalogued mistake, softmax_parity.mistakes, and the gradient against its own loss),
 report (records, table, JSON, Gradescope), run (child processes with time limits; check),
 second_oracle (TensorFlow), strategies (the hypothesis recipes, shared with parity_tests).

@@ -14,8 +14,10 @@ import numpy as np
 from numpy_softmax import kernels
 
 from . import inputs, properties
-from .contract import (MODEL, Adapted, Contract, Reading, method, parameters, plain,
-                       roles_by_name, variants)
+from .adapter import Adapted, method, plain
+from .choose import Reading
+from .contract import MODEL, Contract
+from .signature import parameters, roles_by_name, variants
 from .strategies import Case
 
 METHOD_ORDER = ("forward", "__call__")  # run first, on the same instance, before backward

@@ -15,7 +15,8 @@ import numpy as np
 from numpy_softmax import kernels
 
 from . import budget
-from .contract import LABELLED, MODEL, ROLES, Contract, probabilities
+from .adapter import probabilities
+from .contract import LABELLED, MODEL, Contract
 from .strategies import CHECK_FORMS, LOGIT_SCALES, ORDINARY_SCALES, Case, logit_cases, \
     make_labels, model_cases
 

@@ -19,6 +19,9 @@ from numpy_softmax.tolerances import CHECK_EXAMPLES, CHECK_TIMEOUT
 from ..errors import UsageError
 from ..mistakes import BY_ID
 from . import contract as ct
+from .adapter import Adapted
+from .choose import choose
+from .signature import signature_settles
 from . import diagnose, infer, inputs, properties, sandbox, second_oracle, target
 from .report import Failure, Record, Report, counterexample, generic_hint
 from .strategies import DTYPES
@@ -76,7 +79,7 @@ def _discover(tgt: str, mapped: list, timeout: float) -> dict:
     found = infer.candidates(module, mapped)
     return {"functions": {n: [p.name for p in ps] for n, (_, ps) in found.items()},
             "signatures": {n: _sig(ps) for n, (_, ps) in found.items()},
-            "settles": {n: ct.signature_settles(ps) for n, (_, ps) in found.items()},
+            "settles": {n: signature_settles(ps) for n, (_, ps) in found.items()},
             "skipped": skipped}
 
 
@@ -96,11 +99,11 @@ def _one(tgt: str, name: str, spec: ct.Contract, others: dict, mapped: list, exa
     module, _ = _module(tgt, timeout)
     found = infer.candidates(module, mapped)
     factory, params = found[name]
-    fn = ct.Adapted(factory, spec, infer.names_of(params))
+    fn = Adapted(factory, spec, infer.names_of(params))
     fns = {spec.role: fn}
     for other, c in others.items():  # the file's own loss, for the gradient's consistency
         f, ps = found[other]
-        fns.setdefault(c.role, ct.Adapted(f, c, infer.names_of(ps)))
+        fns.setdefault(c.role, Adapted(f, c, infer.names_of(ps)))
     rec = check_function(spec, fn, fns, examples, seed)
     if spec.role == "loss_and_grads" and "reg" in spec.slots:
         rec = _with_l2(rec, factory, spec, params)
@@ -152,7 +155,7 @@ def _second_opinions(tgt: str, specs: dict, mapped: list, timeout: float) -> dic
     out = {}
     for name, spec in specs.items():
         factory, params = found[name]
-        fn = ct.Adapted(factory, spec, infer.names_of(params))
+        fn = Adapted(factory, spec, infer.names_of(params))
         kinds = ("ids", "probs") if spec.role in ct.LABELLED else (None,)
         out[name] = second_oracle.disagreement(spec, fn, kinds)
     return out
@@ -290,7 +293,7 @@ def check(tgt: str, *, mapping: dict | str | None = None, contract: dict | str |
         if name in records:
             continue
         role = _roles_for(name, mapping)
-        choice = ct.choose(name, found["settles"][name], readings[name], readings, pinned, role)
+        choice = choose(name, found["settles"][name], readings[name], readings, pinned, role)
         if choice.status == "unrecognised" and role:
             records[name] = _uncallable(name, role, signatures[name], readings[name])
             continue
