@@ -63,6 +63,31 @@ def register(sub) -> None:
                    help="write the output to FILE (atomically) instead of printing it; "
                         "e.g. --format gradescope --out /autograder/results/results.json")
     p.set_defaults(func=run)
+    p.__class__ = type("CheckParser", (_JSONOnError, type(p)), {})
+
+
+class _JSONOnError:
+    """A usage error argparse itself finds (`--examples x`) is JSON too, when JSON was asked
+    for: an autograder reads stdout whatever happened."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._asked = list(args or [])
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message):
+        asked = getattr(self, "_asked", [])
+        fmt = "json" if "--json" in asked else next(
+            (a.split("=", 1)[1] if "=" in a else (asked[i + 1] if i + 1 < len(asked) else "")
+             for i, a in enumerate(asked) if a.startswith("--format")), "table")
+        if fmt in ("json", "gradescope"):
+            print(json.dumps(_error_json(fmt, None, message), indent=1))
+        super().error(message)
+
+
+def _error_json(fmt: str, target, message: str) -> dict:
+    if fmt == "gradescope":
+        return {"score": 0.0, "output": f"softmax-parity check: error: {message}", "tests": []}
+    return {"target": target, "passed": False, "error": message, "functions": []}
 
 
 def _emit(args, text: str | None, obj: dict | None) -> None:
@@ -84,12 +109,8 @@ def run(args) -> int:
     except UsageError as e:
         if fmt == "table":
             raise
-        err = f"softmax-parity check: error: {e}"
-        obj = {"target": args.target, "passed": False, "error": str(e), "functions": []}
-        if fmt == "gradescope":
-            obj = {"score": 0.0, "output": err, "tests": []}
-        _emit(args, None, obj)
-        print(err, file=sys.stderr)
+        _emit(args, None, _error_json(fmt, args.target, str(e)))
+        print(f"softmax-parity check: error: {e}", file=sys.stderr)
         return 2
     if fmt == "table":
         _emit(args, report.format(), None)

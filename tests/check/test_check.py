@@ -129,6 +129,8 @@ def test_json_and_gradescope_are_json_on_a_usage_error_too(tmp_path, cli):
     rc, out, _ = cli("check", tmp_path / "nope.py", "--format", "gradescope")
     d = json.loads(out)
     assert rc == 2 and d["score"] == 0.0 and d["tests"] == [] and "no such file" in d["output"]
+    rc, out, _ = cli("check", EXAMPLES / "correct.py", "--json", "--examples", "many")
+    assert rc == 2 and "many" in json.loads(out)["error"]  # argparse's own errors too
 
 
 def test_map_checks_a_differently_named_function(tmp_path, cli):
