@@ -24,6 +24,12 @@ def probabilities(z):
     return kernels.softmax(z.astype(np.float64), axis=1).astype(z.dtype)
 
 
+def log_probabilities(z):
+    """log_softmax(z) in z's dtype, computed in float64 (what an nll_loss is given)."""
+    from numpy_softmax import kernels
+    return kernels.log_softmax(z.astype(np.float64), axis=1).astype(z.dtype)
+
+
 def _T(a):
     return a.T if isinstance(a, np.ndarray) and a.ndim == 2 else a
 
@@ -72,6 +78,8 @@ class Adapted:
             return tuple(self.updated) if self.contract.bias else self.updated[0]
         if self.contract.cache and isinstance(out, tuple) and len(out) == 2:
             out = out[0]  # (output, cache)
+        if self.contract.dicts and self.contract.role == "sgd_step" and isinstance(out, dict):
+            out = (out.get("W"), out.get("b"))
         return self._outputs(out, *args)
 
     def _fill(self, have: dict, class_axis: int):
@@ -96,6 +104,8 @@ class Adapted:
             z = args[0]  # (N, C)
             if c.inputs == "probs":  # a loss or gradient written on softmax's output
                 z = probabilities(z)
+            elif c.inputs == "logprobs":  # a negative log-likelihood of log_softmax's output
+                z = log_probabilities(z)
             have["z"] = _T(z) if cols else z
             if len(args) > 1:
                 y = args[1]  # (N,) ids or (N, C) rows
@@ -111,6 +121,8 @@ class Adapted:
             have.update(X=_T(X) if cols else X, labels=y, W=_T(W) if cols else W,
                         b=b.reshape(-1, 1) if cols else b)
             have["params"] = (have["W"], have["b"]) if c.bias else have["W"]
+            if c.dicts:
+                have["params"] = {"W": have["W"], "b": have["b"]} if c.bias else {"W": have["W"]}
         else:  # sgd_step
             (W, b), (dW, db), lr = args
             if c.inplace:  # its own copies, updated in place and returned by __call__
@@ -118,6 +130,8 @@ class Adapted:
             have.update(W=W, b=b, dW=dW, db=db, lr=lr,
                         params=(W, b) if c.bias and not c.inplace else [W, b] if c.bias else W,
                         grads=(dW, db) if c.bias else dW)
+            if c.dicts:
+                have.update(params={"W": W, "b": b}, grads={"W": dW, "b": db})
         return self._fill(have, 0 if cols else 1)
 
     def _outputs(self, out, *args):
@@ -185,7 +199,8 @@ class Adapted:
         """One example at a time: each row of z (N, C) (and its label) through fn, the results
         stacked; a loss's per-example values averaged, a gradient's divided by N (the mean's)."""
         c, outs = self.contract, []
-        z = probabilities(z) if c.inputs == "probs" else z
+        z = probabilities(z) if c.inputs == "probs" else log_probabilities(z) \
+            if c.inputs == "logprobs" else z
         for n in range(z.shape[0]):
             have = {"z": z[n]}  # (C,) a view: an in-place change shows on the caller's array
             if labels is not None:

@@ -81,6 +81,7 @@ class Choice:
     why: str = ""
     flags: list = field(default_factory=list)
     settled: dict = field(default_factory=dict)   # dim -> who settled it
+    fixed: dict = field(default_factory=dict)     # dim -> the value settled
 
 
 def _defaults_in(c: Contract, dims) -> list:
@@ -107,9 +108,16 @@ def choose(name: str, own: dict, readings: list, all_readings: dict, pinned: dic
     if any(not r.contract.cache for r in rs):  # a (loss, dZ) layer is no loss with a cache
         rs = [r for r in rs if not r.contract.cache]
     if not rs:  # it raised (or gave no output of the form) every way it was called
-        named = [r for r in readings if r.contract.role == (role or (by_name or (None,))[0])]
-        if named:  # a function named or mapped as a role fails as that role: "does not raise"
-            return Choice("check", named[0].contract)
+        named = [r for r in readings if r.contract.role == role]
+        if named:  # named (numpy_softmax's name) or mapped as a role: it fails as that role
+            return Choice("check", named[0].contract,
+                          why="every way of calling it raised; if it takes its arguments "
+                              "another way, --contract or a wrapper says how")
+        first = next((r.error for r in readings if r.error), None)
+        if by_name and first:
+            return Choice("unrecognised", why=f"its name says {by_name[0]}, but every way of "
+                                              f"calling it failed (e.g. {first[:80]}); "
+                                              f"--map and --contract pin what it is")
         return Choice("unrecognised", why="not softmax math (no way of calling it gave a "
                                           "softmax output)")
     if role is None:
@@ -136,21 +144,27 @@ def choose(name: str, own: dict, readings: list, all_readings: dict, pinned: dic
             if ev is not None:
                 fixed[dim], settled[dim] = ev, "the rest of the file"
                 soft.add(dim)
-    pool = [r for r in rs if _fits(r.contract, fixed, soft)] or rs
+    pool = [r for r in rs if _fits(r.contract, fixed, soft)]
+    if not pool:  # nothing runs under what is settled: check it so, and say what breaks
+        settled_ones = [r for r in readings if r.contract.role == role
+                        and _fits(r.contract, fixed, soft)]
+        if settled_ones:
+            return Choice("check", settled_ones[0].contract, settled=settled, fixed=fixed)
+        pool = rs
     free = [d for d in DIMS if d not in fixed]
     good = [r for r in pool if r.matched]
     plain_good = [r for r in good if not _defaults_in(r.contract, free)]
     if plain_good:
-        return Choice("check", plain_good[0].contract, settled=settled)
+        return Choice("check", plain_good[0].contract, settled=settled, fixed=fixed)
     runs_plain = [r for r in pool if not _defaults_in(r.contract, free)]
     if good and not runs_plain:  # it cannot even run the canonical way: its own convention
-        return Choice("check", good[0].contract, settled=settled)
+        return Choice("check", good[0].contract, settled=settled, fixed=fixed)
     if good:  # right only under a convention nothing settles: that, or a mistake
         c = good[0].contract
         dims = _defaults_in(c, free)
         flags = [f"{d}={getattr(c, d)}" for d in dims]
-        return Choice("ambiguous", c, flags=flags, settled=settled,
+        return Choice("ambiguous", c, flags=flags, settled=settled, fixed=fixed,
                       why="right if " + ", ".join(flags) + " (a convention); wrong if "
                           + ", ".join(f"{d}={DIMS[d]}" for d in dims) + " (a mistake)")
     plain = [r for r in pool if not _defaults_in(r.contract, free)] or pool
-    return Choice("check", plain[0].contract, settled=settled)
+    return Choice("check", plain[0].contract, settled=settled, fixed=fixed)

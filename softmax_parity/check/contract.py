@@ -31,7 +31,7 @@ MODEL = ("loss_and_grads", "sgd_step")
 
 LAYOUTS = ("examples-first", "classes-first")
 KEYS = {  # --contract KEY=VALUE: the values each key takes (the first is the default)
-    "layout": LAYOUTS, "labels": ("ids", "onehot"), "inputs": ("logits", "probs"),
+    "layout": LAYOUTS, "labels": ("ids", "onehot"), "inputs": ("logits", "probs", "logprobs"),
     "reduction": ("mean", "sum", "none"), "batch": ("rows", "single"), "bias": ("yes", "no"),
     "reg": ("none", "<c>")}
 ALIASES = {"rows": "examples-first", "cols": "classes-first", "examples": "examples-first",
@@ -47,7 +47,8 @@ class Contract:
     role: str
     layout: str = "examples-first"
     labels: str = "ids"          # how labels are passed: "ids" (N,) or "onehot" rows (N, C)
-    inputs: str = "logits"       # cross_entropy only: "probs" takes softmax(z) instead
+    inputs: str = "logits"       # "probs": softmax(z) instead (a loss, a gradient);
+                                 # "logprobs": log_softmax(z) (a loss: nll_loss)
     reduction: str = "mean"      # "mean", "sum", or "none" (per-example losses)
     batch: str = "rows"          # "rows", or "single": one example (C,) at a time
     bias: bool = True
@@ -55,6 +56,7 @@ class Contract:
                                  # (measured by the check) or no reg parameter
     cache: bool = False          # returns (output, cache), as CS231n's and dlai's layers do
     inplace: bool = False        # sgd_step: updates the params it is given, returns nothing
+    dicts: bool = False          # params (and grads) as {"W": ..., "b": ...}
     slots: tuple = ()
 
     def public(self) -> dict:
@@ -89,12 +91,15 @@ class Contract:
             bits.append(self.layout)
         if self.batch == "single":
             bits.append("one example at a time")
-        if self.role in LABELLED and self.inputs == "probs":
-            bits.append("takes probabilities")
+        if self.role in LABELLED and self.inputs != "logits":
+            bits.append({"probs": "takes probabilities",
+                         "logprobs": "takes log-probabilities"}[self.inputs])
         if self.cache:
             bits.append("returns (output, cache)")
         if self.inplace:
             bits.append("in place")
+        if self.dicts:
+            bits.append('params as {"W", "b"}')
         if self.role in LABELLED:
             bits.append("class ids" if self.labels == "ids" else "one-hot labels")
             if self.slots[:1] == ("labels",):

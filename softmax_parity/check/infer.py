@@ -54,6 +54,18 @@ def _after_forward(cls, before: str):
     return make
 
 
+def _inner(fn):
+    """The function a decorator wrapped without functools.wraps (a `(*args, **kwargs)`
+    wrapper): the one function in its closure; fn itself otherwise."""
+    ps = inspect.signature(fn).parameters.values() if callable(fn) else ()
+    if any(p.kind == p.VAR_POSITIONAL for p in ps) and not parameters(fn):
+        inner = [c.cell_contents for c in (getattr(fn, "__closure__", None) or ())
+                 if inspect.isfunction(getattr(c, "cell_contents", None))]
+        if len(inner) == 1:
+            return inner[0]
+    return fn
+
+
 def candidates(module, mapped=()) -> dict:
     """{name: (factory, params)}: every top-level function, and the methods (and __call__) of
     every top-level class, as "Class.method"; private ones only when their name names a role or
@@ -62,14 +74,21 @@ def candidates(module, mapped=()) -> dict:
     out = {}
     for name, obj in vars(module).items():
         if inspect.isfunction(obj) and _ours(obj, module) and _wanted(name, mapped):
-            out[name] = (plain(obj), parameters(obj))
+            out[name] = (plain(obj), parameters(_inner(obj)))
         elif inspect.isclass(obj) and _ours(obj, module) and not name.startswith("_"):
             for m, fn in vars(obj).items():
                 full = f"{name}.{m}"
+                bound = isinstance(fn, (staticmethod, classmethod))  # no instance needed
+                fn = fn.__func__ if bound else fn
                 if not inspect.isfunction(fn) or not _wanted(m, set(mapped) | {full}) \
                         and full not in mapped:
                     continue
-                params = parameters(fn)[1:]
+                if bound:
+                    own = parameters(_inner(fn))
+                    out[full] = (plain(getattr(obj, m)),
+                                 own if isinstance(vars(obj)[m], staticmethod) else own[1:])
+                    continue
+                params = parameters(_inner(fn))[1:]
                 before = None
                 if m == "backward":
                     before = next((b for b in METHOD_ORDER if b in vars(obj)), None)

@@ -15,7 +15,7 @@ import numpy as np
 from numpy_softmax import kernels
 
 from . import budget
-from .adapter import probabilities
+from .adapter import log_probabilities, probabilities
 from .contract import LABELLED, MODEL, Contract
 from .strategies import CHECK_FORMS, LOGIT_SCALES, ORDINARY_SCALES, Case, logit_cases, \
     make_labels, model_cases
@@ -171,6 +171,11 @@ def reference(spec, case: Case, dtype=None):
         Y = budget.onehot64(case.labels, z.shape[1])
         return ({"out": (p - Y) / z.shape[0]}, {"out": budget.grad_logits(z, case.labels, dt)},
                 budget.grad_rows(z, case.labels, dt))
+    if name == "cross_entropy" and c.inputs == "logprobs":  # from the log-probabilities given
+        lp = log_probabilities(case.z).astype(np.float64)  # (N, C)
+        Y = budget.onehot64(case.labels, z.shape[1])
+        L = float(-np.mean(np.sum(np.where(Y > 0, Y * lp, 0.0), axis=1)))
+        return {"out": L}, {"out": budget.cross_entropy(z, case.labels, L, dt)}, None
     if name == "cross_entropy" and c.inputs == "probs":
         p = probabilities(case.z).astype(np.float64)  # what the learner's loss is given
         Y = budget.onehot64(case.labels, z.shape[1])

@@ -190,9 +190,13 @@ def describe(r: Record) -> list:
         lines.append(f"  gradient vs {g['against']} (finite differences): "
                      + ("consistent (if the loss is wrong too, the pair is wrong the "
                         "same way)" if g["consistent"] else
-                        f"NOT consistent, max rel error {g['max_rel_error']:.2g} (the "
+                        f"NOT consistent, max rel error {_g(g['max_rel_error'])} (the "
                         f"gradient does not match its loss)"))
     return lines
+
+
+def _g(x) -> str:
+    return f"{x:.2g}" if isinstance(x, (int, float)) else str(x)  # "nan", "inf" in JSON form
 
 
 def _array_text(v) -> str:

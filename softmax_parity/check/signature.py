@@ -103,10 +103,12 @@ def variants(params: list, roles=None) -> list:
             elif role == "sgd_step":
                 bias = "b" in slots or "params" in slots
                 combos = [dict(bias=bias), dict(bias=bias, inplace=True)]
+                if "params" in slots:
+                    combos += [dict(d, dicts=True) for d in combos]
             else:
                 combos = []
-                inputs = ("logits", "probs") if role in ("cross_entropy", "grad_logits") \
-                    else ("logits",)
+                inputs = ("logits", "probs", "logprobs") if role == "cross_entropy" else \
+                    ("logits", "probs") if role == "grad_logits" else ("logits",)
                 reds = ("mean", "sum", "none") if role == "cross_entropy" else ("mean", "sum")
                 for l, lab, inp, red in itertools.product(LAYOUTS, ("ids", "onehot"), inputs,
                                                           reds):
@@ -123,6 +125,7 @@ def variants(params: list, roles=None) -> list:
                     combos = [dict(d, bias=bias, reg=None) for d in combos]
                     if "params" in slots:
                         combos += [dict(d, bias=False) for d in combos]  # params = W alone
+                        combos += [dict(d, dicts=True) for d in combos]
             out += [replace(base, **d) for d in combos]
     return out
 
@@ -132,6 +135,8 @@ def signature_settles(params: list) -> dict:
     one vector needs none); its default of -1 or 1 says the classes are the last axis
     (examples-first), 0 that they are the first."""
     for p in params:
+        if p.name == "from_logits" and isinstance(p.default, bool):  # Keras's losses
+            return {"inputs": "logits" if p.default else "probs"}
         if _special(p) == "axis":
             out = {"batch": "rows"}
             if p.default is not p.empty and isinstance(p.default, int):

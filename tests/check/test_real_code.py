@@ -74,6 +74,48 @@ CASES = {
              "    predictions = np.clip(predictions, epsilon, 1.0 - epsilon)\n"
              "    return -np.sum(targets * np.log(predictions)) / predictions.shape[0]\n",
         {"cross_entropy": ("fail", "cross_entropy", "epsilon-in-log")}),
+    # a class of static and class methods: each checked, the wrong one failed
+    "static_and_class_methods": (
+        NP + "class Ops:\n    @staticmethod\n    def softmax(x):\n"
+             "        e = np.exp(x - x.max(axis=1, keepdims=True))\n"
+             "        return e / e.sum(axis=1, keepdims=True)\n"
+             "    @classmethod\n    def log_softmax(cls, x):\n"
+             "        return np.log(cls.softmax(x))\n",
+        {"Ops.softmax": ("pass", "softmax"),
+         "Ops.log_softmax": ("fail", "log_softmax", "log-of-softmax")}),
+    # params and grads as dicts
+    "dict_params": (
+        NP + "def loss_and_grads(params, X, y):\n    W, b = params['W'], params['b']\n"
+             "    z = X @ W + b\n    z = z - z.max(axis=1, keepdims=True)\n"
+             "    lp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))\n    n = len(y)\n"
+             "    dz = np.exp(lp)\n    dz[np.arange(n), y] -= 1\n    dz /= n\n"
+             "    return -lp[np.arange(n), y].mean(), {'W': X.T @ dz, 'b': dz.sum(axis=0)}\n"
+             "def sgd_step(params, grads, lr):\n"
+             "    return {k: params[k] - lr * grads[k] for k in params}\n",
+        {"loss_and_grads": ("pass", "loss_and_grads"), "sgd_step": ("pass", "sgd_step")}),
+    # a negative log-likelihood of log-probabilities
+    "nll_of_log_probabilities": (
+        NP + "def nll_loss(log_probs, target):\n"
+             "    return -log_probs[np.arange(len(target)), target].mean()\n",
+        {"nll_loss": ("pass", "cross_entropy")}),
+    # Keras's from_logits=False says probabilities: softmax applied again is double-softmax
+    "keras_from_logits_false": (
+        NP + "def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):\n"
+             "    e = np.exp(y_pred - y_pred.max(axis=-1, keepdims=True))\n"
+             "    p = e / e.sum(axis=-1, keepdims=True)\n"
+             "    return -np.log(p[np.arange(len(y_true)), y_true])\n",
+        {"sparse_categorical_crossentropy": ("fail", "cross_entropy", "double-softmax")}),
+    # a decorator without functools.wraps: the wrapped function's signature is used
+    "decorator_without_wraps": (
+        NP + "def logged(fn):\n    def wrapper(*args, **kwargs):\n"
+             "        return fn(*args, **kwargs)\n    return wrapper\n"
+             "@logged\ndef softmax(z):\n    e = np.exp(z - z.max(axis=1, keepdims=True))\n"
+             "    return e / e.sum(axis=1, keepdims=True)\n",
+        {"softmax": ("pass", "softmax")}),
+    # right on tame inputs only as one example, but wrong that way too: a failure, not ambiguity
+    "ambiguous_but_wrong_either_way": (
+        NP + "def log_softmax(z):\n    return z - np.log(np.sum(np.exp(z)))\n",
+        {"log_softmax": ("fail", "log_softmax", "no-max-shift")}),
 }
 
 
