@@ -51,8 +51,8 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the examples (default 0: the same examples on every run)")
     p.add_argument("--timeout", type=float, default=CHECK_TIMEOUT,
-                   help=f"seconds per function before it counts as hung (default "
-                        f"{CHECK_TIMEOUT:g})")
+                   help=f"CPU seconds per function before it counts as hung, or 4 times that "
+                        f"waiting (default {CHECK_TIMEOUT:g})")
     p.add_argument("--no-tf", action="store_true",
                    help="skip TensorFlow, the second oracle (it is used when installed: the "
                         "functions that pass are held to TF's answers on fixed probes too)")
