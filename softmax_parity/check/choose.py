@@ -82,6 +82,7 @@ class Choice:
     flags: list = field(default_factory=list)
     settled: dict = field(default_factory=dict)   # dim -> who settled it
     fixed: dict = field(default_factory=dict)     # dim -> the value settled
+    decisive: list = field(default_factory=list)  # settled dims the function alone reads else
 
 
 def _defaults_in(c: Contract, dims) -> list:
@@ -144,27 +145,29 @@ def choose(name: str, own: dict, readings: list, all_readings: dict, pinned: dic
             if ev is not None:
                 fixed[dim], settled[dim] = ev, "the rest of the file"
                 soft.add(dim)
+    decisive = [d for d in settled if d in DIMS and any(
+        r.matched and getattr(r.contract, d) != fixed[d] for r in rs)]
     pool = [r for r in rs if _fits(r.contract, fixed, soft)]
     if not pool:  # nothing runs under what is settled: check it so, and say what breaks
         settled_ones = [r for r in readings if r.contract.role == role
                         and _fits(r.contract, fixed, soft)]
         if settled_ones:
-            return Choice("check", settled_ones[0].contract, settled=settled, fixed=fixed)
+            return Choice("check", settled_ones[0].contract, settled=settled, fixed=fixed, decisive=decisive)
         pool = rs
     free = [d for d in DIMS if d not in fixed]
     good = [r for r in pool if r.matched]
     plain_good = [r for r in good if not _defaults_in(r.contract, free)]
     if plain_good:
-        return Choice("check", plain_good[0].contract, settled=settled, fixed=fixed)
+        return Choice("check", plain_good[0].contract, settled=settled, fixed=fixed, decisive=decisive)
     runs_plain = [r for r in pool if not _defaults_in(r.contract, free)]
     if good and not runs_plain:  # it cannot even run the canonical way: its own convention
-        return Choice("check", good[0].contract, settled=settled, fixed=fixed)
+        return Choice("check", good[0].contract, settled=settled, fixed=fixed, decisive=decisive)
     if good:  # right only under a convention nothing settles: that, or a mistake
         c = good[0].contract
         dims = _defaults_in(c, free)
         flags = [f"{d}={getattr(c, d)}" for d in dims]
-        return Choice("ambiguous", c, flags=flags, settled=settled, fixed=fixed,
+        return Choice("ambiguous", c, flags=flags, settled=settled, fixed=fixed, decisive=decisive,
                       why="right if " + ", ".join(flags) + " (a convention); wrong if "
                           + ", ".join(f"{d}={DIMS[d]}" for d in dims) + " (a mistake)")
     plain = [r for r in pool if not _defaults_in(r.contract, free)] or pool
-    return Choice("check", plain[0].contract, settled=settled, fixed=fixed)
+    return Choice("check", plain[0].contract, settled=settled, fixed=fixed, decisive=decisive)

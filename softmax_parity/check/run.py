@@ -345,8 +345,7 @@ def check(tgt: str, *, mapping: dict | str | None = None, contract: dict | str |
         elif choice.why:
             rec.notes.append(choice.why)
         said = {k: v for k, v in choice.settled.items() if k in rec.contract
-                and (v == "--contract" or rec.status == "fail"
-                     or rec.contract[k] != ct.DIMS.get(k))}
+                and (v == "--contract" or k in choice.decisive)}
         if said:  # a convention the function did not show by itself
             rec.notes.insert(0, "; ".join(f"{k}={choice.fixed.get(k, rec.contract[k])} settled "
                                           f"by {v}" for k, v in said.items()))
