@@ -17,6 +17,7 @@ class Reading:
     contract: Contract
     matched: bool    # the right values on every probe
     error: str | None = None
+    raised: bool = False  # the error is an exception (not an output of another form or shape)
 
 
 def _fits(c: Contract, fixed: dict, soft=()) -> bool:
@@ -27,7 +28,7 @@ def _fits(c: Contract, fixed: dict, soft=()) -> bool:
             continue
         if k == "reduction" and (c.role not in LABELLED or (k in soft and c.reduction == "none")):
             continue
-        if k in ("bias",) and c.role not in MODEL or k == "inputs" and c.role != "cross_entropy":
+        if k in ("bias",) and c.role not in MODEL or k == "inputs" and c.role not in ("cross_entropy", "grad_logits"):
             continue
         if k == "labels" and c.role not in LABELLED:
             continue
@@ -109,10 +110,15 @@ def choose(name: str, own: dict, readings: list, all_readings: dict, pinned: dic
     if any(not r.contract.cache for r in rs):  # a (loss, dZ) layer is no loss with a cache
         rs = [r for r in rs if not r.contract.cache]
     if not rs:  # it raised (or gave no output of the form) every way it was called
+        shaped = [r for r in readings if not r.raised and r.contract.role in (role, *by_name)]
+        if shaped and not role:  # its name says a role, it runs, its outputs have another
+            return Choice("check", shaped[0].contract)  # shape: it fails as that role
         named = [r for r in readings if r.contract.role == role]
+        named = [r for r in named if not r.raised] or named
         if named:  # named (numpy_softmax's name) or mapped as a role: it fails as that role
             return Choice("check", named[0].contract,
-                          why="every way of calling it raised; if it takes its arguments "
+                          why="" if not named[0].raised else
+                          "every way of calling it raised; if it takes its arguments "
                               "another way, --contract or a wrapper says how")
         first = next((r.error for r in readings if r.error), None)
         if by_name and first:

@@ -129,7 +129,7 @@ def parse_contract(text: str | None) -> dict:
                              f"got {pair!r}")
         value = ALIASES.get(value, value)
         if key == "reg":
-            if value in ("none", "0"):
+            if value == "none":
                 out["reg"] = None
                 continue
             try:

@@ -70,7 +70,8 @@ def call(spec, fn, case) -> Called:
     return Called(parts=p, mutated=mutated)
 
 
-def _num(x):
+def json_number(x):
+    """x as a float, or its repr when not finite (JSON has no NaN or inf)."""
     x = float(x)
     return x if np.isfinite(x) else repr(x)  # JSON has no NaN or inf
 
@@ -125,20 +126,20 @@ def failures(spec, fn, case) -> list:
         bad = np.isfinite(e) & ~np.isfinite(g)
         if bad.any():
             i = tuple(int(j) for j in np.argwhere(bad)[0]) if np.ndim(e) else ()
-            out.append(Outcome("finite", _num(e[i]), _num(g[i]), [k, *i], c))
+            out.append(Outcome("finite", json_number(e[i]), json_number(g[i]), [k, *i], c))
             continue
         if rows is not None and k == "out":
             err = np.abs(g.sum(axis=1) - inputs.ROWS[name])  # (N,)
             if (err > rows).any():
                 n = int(np.argmax(err / rows))
                 out.append(Outcome(f"rows sum to {inputs.ROWS[name]:g}", inputs.ROWS[name],
-                                   _num(g[n].sum()), [k, n], c))
+                                   json_number(g[n].sum()), [k, n], c))
         with np.errstate(invalid="ignore"):
             over = np.abs(g - e) / allowed[k]
         over = np.where(np.isfinite(e), over, 0.0)
         if np.ndim(over) and over.max() > 1 or not np.ndim(over) and over > 1:
             i = tuple(int(j) for j in np.unravel_index(np.argmax(over), np.shape(e)))
-            out.append(Outcome("value", _num(e[i]), _num(g[i]), [k, *i], c))
+            out.append(Outcome("value", json_number(e[i]), json_number(g[i]), [k, *i], c))
     if c.mutated:
         out.append(Outcome("input unchanged", "inputs unchanged", c.mutated, called=c))
     return sorted(out, key=rank)
@@ -147,12 +148,6 @@ def failures(spec, fn, case) -> list:
 def key(outcome: "Outcome") -> tuple:
     """What makes two failures different: the property and the output part."""
     return (outcome.property.split(" to ")[0], outcome.where[0] if outcome.where else None)
-
-
-def evaluate(spec, fn, case) -> Outcome:
-    """The most serious property that fails on `case`, or Outcome()."""
-    found = failures(spec, fn, case)
-    return found[0] if found else Outcome(called=None)
 
 
 def agree(a: Called, b: Called, allowed: dict) -> bool:

@@ -126,8 +126,9 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        """No function failed, and none was left ambiguous (not checked)."""
-        return all(r.status not in ("fail", "ambiguous") for r in self.functions)
+        """Something was checked, no function failed, and none was left ambiguous."""
+        return any(r.status == "pass" for r in self.functions) and \
+            all(r.status not in ("fail", "ambiguous") for r in self.functions)
 
     def to_json(self) -> dict:
         return {"target": self.target, "passed": self.passed, "oracles": self.oracles,
@@ -149,7 +150,8 @@ class Report:
         n = {s: sum(r.status == s for r in self.functions) for s in STATUSES}
         checked = n["pass"] + n["fail"]
         extra = ", ".join(f"{n[s]} {s}" for s in ("ambiguous", "unrecognised") if n[s])
-        verdict = "FAIL" if n["fail"] else "NOT SETTLED" if n["ambiguous"] else "PASS"
+        verdict = "FAIL" if n["fail"] else "NOT SETTLED" if n["ambiguous"] else \
+            "NOTHING CHECKED" if not n["pass"] else "PASS"
         lines.append(f"{verdict}: {n['pass']} of {checked} functions checked pass"
                      + (f" ({extra})" if extra else "")
                      + ("; pin the ambiguous with --contract" if n["ambiguous"] else ""))

@@ -72,17 +72,15 @@ def check_function(spec: ct.Contract, fn, fns: dict, examples: int, seed: int) -
     return rec.settle()
 
 
-def _module(tgt: str, timeout: float):
-    return sandbox.load(tgt, timeout)
-
-
 def _discover(tgt: str, mapped: list, timeout: float) -> dict:
-    module, skipped = _module(tgt, timeout)
+    t0 = time.process_time()
+    module, skipped = sandbox.load(tgt, timeout)
+    load = time.process_time() - t0  # every child loads the file again: its time is theirs too
     found = infer.candidates(module, mapped)
     return {"functions": {n: [p.name for p in ps] for n, (_, ps) in found.items()},
             "signatures": {n: _sig(ps) for n, (_, ps) in found.items()},
             "settles": {n: signature_settles(ps) for n, (_, ps) in found.items()},
-            "skipped": skipped}
+            "skipped": skipped, "load_seconds": load}
 
 
 def _sig(params) -> list:
@@ -91,14 +89,14 @@ def _sig(params) -> list:
 
 
 def _readings(tgt: str, name: str, roles, mapped: list, timeout: float) -> list:
-    module, _ = _module(tgt, timeout)
+    module, _ = sandbox.load(tgt, timeout)
     factory, params = infer.candidates(module, mapped)[name]
     return infer.readings(factory, params, roles)
 
 
 def _one(tgt: str, name: str, spec: ct.Contract, others: dict, mapped: list, examples: int,
          seed: int, timeout: float) -> Record:
-    module, _ = _module(tgt, timeout)
+    module, _ = sandbox.load(tgt, timeout)
     found = infer.candidates(module, mapped)
     factory, params = found[name]
     fn = Adapted(factory, spec, infer.names_of(params))
@@ -107,7 +105,8 @@ def _one(tgt: str, name: str, spec: ct.Contract, others: dict, mapped: list, exa
         f, ps = found[other]
         fns.setdefault(c.role, Adapted(f, c, infer.names_of(ps)))
     rec = check_function(spec, fn, fns, examples, seed)
-    if spec.role == "loss_and_grads" and "reg" in spec.slots:
+    if spec.role == "loss_and_grads" and "reg" in spec.slots and not any(
+            f.property in ("does not raise", "output form", "shape") for f in rec.failures):
         rec = _with_l2(rec, factory, spec, params)
     return rec
 
@@ -126,8 +125,8 @@ def _with_l2(rec: Record, factory, spec: ct.Contract, params) -> Record:
     if abs(c_loss) < 1e-9 and abs(c_grad) < 1e-9:
         rec.notes.append("reg is ignored: no L2 term in the loss or in dW")
         rec.l2["constant"] = 0.0
-        bad = None if pinned is None else ("L2 term", f"{pinned:g} * reg * sum(W**2)",
-                                           "no L2 term")
+        bad = None if not pinned else ("L2 term", f"{pinned:g} * reg * sum(W**2)",
+                                       "no L2 term")
     elif abs(c_loss - c_grad) > 1e-6 * max(1.0, abs(c_loss)) or not m["like_W"]:
         bad = ("L2 gradient", f"dW gains 2 * {c_loss:g} * reg * W (the loss's L2 term is "
                               f"{c_loss:g} * reg * sum(W**2))",
@@ -152,7 +151,7 @@ def _with_l2(rec: Record, factory, spec: ct.Contract, params) -> Record:
 
 def _second_opinions(tgt: str, specs: dict, mapped: list, timeout: float) -> dict:
     """{name: None (TF agrees) or the probe where it does not}, TF imported once, here."""
-    module, _ = _module(tgt, timeout)
+    module, _ = sandbox.load(tgt, timeout)
     found = infer.candidates(module, mapped)
     out = {}
     for name, spec in specs.items():
@@ -253,7 +252,10 @@ def in_child(timeout: float, job, *args, limit: bool = True):
         p.join(5)
         return "error", sandbox.describe_exit(p.exitcode)
     finally:
-        p.join(5)
+        p.join(2)
+        if p.is_alive():  # a thread or process the learner's code left running
+            p.kill()
+            p.join()
         mine.close()
 
 
@@ -286,6 +288,7 @@ def check(tgt: str, *, mapping: dict | str | None = None, contract: dict | str |
     if status != "ok":
         raise UsageError(found)
     names = found["functions"]
+    per_function = timeout + found["load_seconds"]  # the file's own load is not the function's
     unknown = [m for m in mapping if m not in names]
     if unknown:
         raise UsageError(f"--map {unknown[0]}: {tgt} has no function or method of that name "
@@ -299,8 +302,8 @@ def check(tgt: str, *, mapping: dict | str | None = None, contract: dict | str |
     readings, records = {}, {}
     for name, params in names.items():
         role = _roles_for(name, mapping)
-        status, rs = in_child(timeout, _readings, tgt, name, (role,) if role else None, mapped,
-                              timeout)
+        status, rs = in_child(per_function, _readings, tgt, name, (role,) if role else None,
+                              mapped, timeout)
         if status == "ok":
             readings[name] = rs
         else:
@@ -331,8 +334,8 @@ def check(tgt: str, *, mapping: dict | str | None = None, contract: dict | str |
         if "reg" in pinned and "reg" in spec.slots:
             spec = replace(spec, reg=pinned["reg"])
         others = {n: c for n, c in checked.items() if n != name}
-        status, rec = in_child(timeout, _one, tgt, name, spec, others, mapped, examples, seed,
-                               timeout)
+        status, rec = in_child(per_function, _one, tgt, name, spec, others, mapped, examples,
+                               seed, timeout)
         if status != "ok":
             rec = _broken(name, spec.role, status, "timed out" if status == "timeout" else rec,
                           timeout)

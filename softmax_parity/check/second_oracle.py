@@ -86,6 +86,8 @@ def disagreement(spec, fn, kinds) -> dict | None:
                     over = np.where(np.isfinite(e) & ~np.isfinite(got), np.inf, over)
                     if np.max(over) > 1:
                         i = np.unravel_index(int(np.argmax(over)), np.shape(e))
-                        return {"case": case, "expected": float(np.asarray(e)[i]),
-                                "got": float(got[i]), "where": [k, *map(int, i)]}
+                        return {"case": case,
+                                "expected": properties.json_number(np.asarray(e)[i]),
+                                "got": properties.json_number(got[i]),
+                                "where": [k, *map(int, i)]}
     return None

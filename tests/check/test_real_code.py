@@ -131,3 +131,40 @@ def test_real_code_gets_the_verdict_a_grader_gives(tmp_path, name):
         assert (r.status, r.role) == (status, role), (fn, report.format())
         if diagnosis:
             assert diagnosis[0] in [f.diagnosis for f in r.failures], report.format()
+
+
+REVIEWED = {
+    # an SGD step with the wrong sign: a value failure (the catalogue has no sgd_step mistakes)
+    "sgd_wrong_sign": ("def sgd_step(params, grads, lr):\n    (W, b), (dW, db) = params, grads\n"
+                       "    return W + lr * dW, b + lr * db\n",
+                       {"sgd_step": ("fail", "sgd_step", None)}),
+    # a CS231n model returning dW transposed: a shape failure, not "not recognised"
+    "cs231n_dW_transposed": (
+        NP + "def softmax_loss_vectorized(W, X, y, reg):\n    n = X.shape[0]\n"
+             "    s = X @ W\n    s = s - s.max(axis=1, keepdims=True)\n"
+             "    p = np.exp(s)\n    p /= p.sum(axis=1, keepdims=True)\n"
+             "    loss = -np.log(p[np.arange(n), y]).mean() + reg * np.sum(W * W)\n"
+             "    p[np.arange(n), y] -= 1\n    return loss, (p.T @ X) / n + 2 * reg * W.T\n",
+        {"softmax_loss_vectorized": ("fail", "loss_and_grads", None)}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REVIEWED))
+def test_wrong_code_a_review_found_passing_now_fails(tmp_path, name):
+    source, want = REVIEWED[name]
+    p = tmp_path / f"{name}.py"
+    p.write_text(source)
+    report = check(str(p), tf=False, examples=20)
+    got = {r.function: r for r in report.functions if r.function}
+    for fn, (status, role, _) in want.items():
+        assert (got[fn].status, got[fn].role) == (status, role), report.format()
+        assert not any("KeyError" in str(f.got) for f in got[fn].failures)  # the tool's own
+    assert not report.passed
+
+
+def test_a_file_with_nothing_checkable_does_not_pass(tmp_path):
+    p = tmp_path / "helpers.py"
+    p.write_text("def relu(x):\n    return x * (x > 0)\n")
+    report = check(str(p), tf=False, examples=5)
+    assert [r.status for r in report.functions] == ["unrecognised"]
+    assert not report.passed and "NOTHING CHECKED" in report.format()
