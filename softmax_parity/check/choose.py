@@ -46,6 +46,8 @@ def informative(r: Reading, dim: str, tier: int = 1) -> bool:
         return role in LABELLED if tier == 1 else role in UNARY and r.contract.batch == "rows"
     if dim == "reduction":
         return role in LABELLED and r.contract.reduction != "none"
+    if dim == "inputs":
+        return role in ("cross_entropy", "grad_logits")
     return role in ("softmax_jacobian", "cross_entropy", "grad_logits") or (
         role in UNARY and r.contract.batch == "rows")
 
@@ -96,6 +98,8 @@ def _defaults_in(c: Contract, dims) -> list:
             continue
         if d == "batch" and c.role == "softmax_jacobian":
             continue
+        if d == "inputs" and c.role not in ("cross_entropy", "grad_logits"):
+            continue
         if v != DIMS[d]:
             out.append(d)
     return out
@@ -107,7 +111,8 @@ def choose(name: str, own: dict, readings: list, all_readings: dict, pinned: dic
     signature settles (signature_settles)."""
     by_name = roles_by_name(name)
     rs = [r for r in readings if r.error is None and (role is None or r.contract.role == role)]
-    if any(not r.contract.cache for r in rs):  # a (loss, dZ) layer is no loss with a cache
+    ran = [r for r in readings if not r.raised and r.contract.role == "loss_and_grad_logits"]
+    if ran:  # a (loss, dZ) layer, even with a dZ of the wrong shape, is no loss with a cache
         rs = [r for r in rs if not r.contract.cache]
     if not rs:  # it raised (or gave no output of the form) every way it was called
         shaped = [r for r in readings if not r.raised and r.contract.role in (role, *by_name)]
@@ -133,6 +138,13 @@ def choose(name: str, own: dict, readings: list, all_readings: dict, pinned: dic
         if not pick:  # right under no reading: a mistake, if its name says what it is for
             formed = {r.contract.role for r in rs}
             pick = [x for x in by_name if x in formed]
+            shaped = [r for r in readings if not r.raised and r.contract.role in by_name]
+            if not pick and shaped:  # its name's role runs, with outputs of another shape
+                return Choice("check", shaped[0].contract)
+            if not pick and by_name:
+                return Choice("unrecognised", why=f"its name says {by_name[0]}, but no way of "
+                                                  f"calling it as one runs; --map and "
+                                                  f"--contract pin what it is")
             if not pick:
                 return Choice("unrecognised", why="not softmax math (no reading gave the right "
                                                   "values, and its name names no role)")

@@ -129,8 +129,8 @@ def parse_contract(text: str | None) -> dict:
                              f"got {pair!r}")
         value = ALIASES.get(value, value)
         if key == "reg":
-            if value == "none":
-                out["reg"] = None
+            if value == "none":  # no L2 term: c = 0
+                out["reg"] = 0.0
                 continue
             try:
                 out["reg"] = float(value)
@@ -148,4 +148,5 @@ def parse_contract(text: str | None) -> dict:
         out[key] = value
     return out
 
-DIMS = {"layout": "examples-first", "batch": "rows", "reduction": "mean"}  # ambiguous: default
+DIMS = {"layout": "examples-first", "batch": "rows", "reduction": "mean",  # the conventions a
+        "inputs": "logits"}  # mistake can mimic: their canonical values

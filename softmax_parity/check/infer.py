@@ -167,38 +167,52 @@ def readings(factory, params, roles=None) -> list:
 
 # --- the L2 term of a model: c * reg * sum(W**2), and c * 2 * reg * W in dW -----------------------
 
-REG = 0.37  # the reg the L2 check passes (any value > 0; an odd one shows no coincidence)
+REGS = (0.37, 1.3)  # the regs the L2 check passes, one per tame problem (N = 5, then N = 2): a
+                    # constant c that follows reg or N (reg * reg, reg counted N times) shows
 
 
 def l2_term(factory, c: Contract, params) -> dict:
-    """{"loss": c_loss, "grad": c_grad}: the constants the loss's and dW's changes between
-    reg = 0 and reg = REG imply (c * REG * sum(W**2) and 2 c * REG * W), on a float64 problem;
-    {"error": message} when the function cannot be run."""
+    """What reg adds, measured on the two float64 tame problems, one reg each:
+    {"constants": [c per problem from the loss], "grad": [c from dW], "like_W": [bool],
+     "bias": [c_b from db and the loss's rest, or None], "W": the first problem's W}
+    c from c * reg * sum(W**2) in the loss, and from 2 c * reg * W in dW; with a bias, db's
+    change must be the gradient of what the loss adds beyond W's term (0 when b is not
+    regularised). {"error": message} when the function cannot be run so."""
     try:
-        return _l2_term(factory, c, params)
+        return _l2_terms(factory, c, params)
     except (TypeError, ValueError, IndexError) as e:  # outputs of another shape: the checks
         return {"error": f"{type(e).__name__}: {e}"[:200]}  # have said so already
 
 
-def _l2_term(factory, c: Contract, params) -> dict:
+def _l2_terms(factory, c: Contract, params) -> dict:
     names = names_of(params)
-    case = tame(c)[0]
-    runs = []
-    for reg in (0.0, REG):
-        fn = Adapted(factory, c, names, reg=reg)
-        called = properties.call(c, fn, case)
-        if called.parts is None:
-            return {"error": called.error or f"returned {called.form}"}
-        runs.append(called.parts)
-    N = case.X.shape[0]
-    per = N if c.reduction == "sum" else 1  # the adapter divided the L2 term by N too
-    W = case.W  # (D, C)
-    sq = float(np.sum(W * W))  # sum(W**2)
-    dloss = (float(np.asarray(runs[1]["loss"])) - float(np.asarray(runs[0]["loss"]))) * per
-    dW = (np.asarray(runs[1]["dW"], np.float64) - np.asarray(runs[0]["dW"], np.float64)) * per
-    dW = dW.reshape(W.shape)  # (D, C): what reg added to the gradient
-    c_loss = dloss / (REG * sq)
-    c_grad = float(np.sum(dW * W)) / (2 * REG * sq)  # the projection on W
-    straight = bool(np.allclose(dW, 2 * c_grad * REG * W, rtol=1e-6, atol=1e-9))
-    return {"loss": round(c_loss, 6), "grad": round(c_grad, 6), "like_W": straight,
-            "reg": REG, "W": W.tolist(), "dloss": dloss}
+    out = {"constants": [], "grad": [], "like_W": [], "bias": []}
+    for case, reg in zip(tame(c), REGS):
+        runs = []
+        for r in (0.0, reg):
+            called = properties.call(c, Adapted(factory, c, names, reg=r), case)
+            if called.parts is None:
+                return {"error": called.error or f"returned {called.form}"}
+            runs.append(called.parts)
+        N = case.X.shape[0]
+        per = N if c.reduction == "sum" else 1  # the adapter divided the L2 term by N too
+
+        def change(k):
+            return (np.asarray(runs[1][k], np.float64) - np.asarray(runs[0][k], np.float64)) * per
+
+        W, b = case.W, case.b  # (D, C), (C,)
+        sq = float(np.sum(W * W))  # sum(W**2)
+        dW = change("dW").reshape(W.shape)  # (D, C): what reg added to the gradient
+        c_loss = float(change("loss")) / (reg * sq)
+        c_grad = float(np.sum(dW * W)) / (2 * reg * sq)  # the projection on W
+        out["constants"].append(round(c_loss, 6))
+        out["grad"].append(round(c_grad, 6))
+        out["like_W"].append(bool(np.allclose(dW, 2 * c_grad * reg * W, rtol=1e-6, atol=1e-9)))
+        if "db" in runs[0] and np.any(b):
+            db = change("db").reshape(b.shape)  # (C,)
+            # the loss's change beyond W's term, c_grad's: b's own, if b is regularised
+            c_b = (float(change("loss")) - c_grad * reg * sq) / (reg * float(np.sum(b * b)))
+            out["bias"].append(bool(np.allclose(db, 2 * c_b * reg * b, rtol=1e-6, atol=1e-9)))
+        if "W" not in out:
+            out["W"] = W.tolist()
+    return out

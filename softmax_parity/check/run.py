@@ -113,37 +113,53 @@ def _one(tgt: str, name: str, spec: ct.Contract, others: dict, mapped: list, exa
 
 def _with_l2(rec: Record, factory, spec: ct.Contract, params) -> Record:
     """The L2 term: the constant c of c * reg * sum(W**2) the loss uses, and whether dW adds
-    its gradient 2 c reg W (any c is a convention; a gradient that does not match its loss, or
-    a c other than the pinned one, is a failure)."""
+    its gradient 2 c reg W. Any c > 0 is a convention (CS231n: 1 or 0.5); a gradient that does
+    not match its loss, a c <= 0, one that follows reg or N, a db that changes with reg unlike
+    the loss, or a c other than the pinned one, is a failure. A reg that changes nothing is one
+    too, unless --contract reg=0 says the assignment has no L2 term."""
     m = infer.l2_term(factory, spec, params)
     if "error" in m:
-        rec.notes.append(f"the L2 check (reg = {infer.REG}) could not run: {m['error']}")
+        rec.notes.append(f"the L2 check could not run: {m['error']}")
         return rec
-    c_loss, c_grad = m["loss"], m["grad"]
-    rec.l2 = {"loss_constant": c_loss, "grad_constant": c_grad, "constant": c_loss}
+    cs, grads = m["constants"], m["grad"]
+    c = cs[0]
+    rec.l2 = {"loss_constant": c, "grad_constant": grads[0], "constant": c,
+              "per_problem": cs}
     pinned = spec.reg
-    if abs(c_loss) < 1e-9 and abs(c_grad) < 1e-9:
-        rec.notes.append("reg is ignored: no L2 term in the loss or in dW")
+    same = all(abs(x - c) <= 1e-6 * max(1.0, abs(c)) for x in cs + grads)
+    if max(abs(x) for x in cs + grads) < 1e-9:
         rec.l2["constant"] = 0.0
-        bad = None if not pinned else ("L2 term", f"{pinned:g} * reg * sum(W**2)",
-                                       "no L2 term")
-    elif abs(c_loss - c_grad) > 1e-6 * max(1.0, abs(c_loss)) or not m["like_W"]:
-        bad = ("L2 gradient", f"dW gains 2 * {c_loss:g} * reg * W (the loss's L2 term is "
-                              f"{c_loss:g} * reg * sum(W**2))",
-               f"dW gains {2 * c_grad:g} * reg * W" if m["like_W"] else
+        bad = None if pinned == 0 else (
+            "L2 term", "reg * sum(W**2) with some c > 0 (--contract reg=0 if the assignment "
+                       "has no L2 term)", "reg changes nothing: no L2 term in the loss or in dW")
+    elif not all(m["like_W"]) or not all(abs(x - y) <= 1e-6 * max(1.0, abs(x))
+                                         for x, y in zip(cs, grads)):
+        bad = ("L2 gradient", f"dW gains 2 * {c:g} * reg * W (the loss's L2 term is "
+                              f"{c:g} * reg * sum(W**2))",
+               f"dW gains {2 * grads[0]:g} * reg * W" if all(m["like_W"]) else
                "dW's change is not a multiple of W")
-    elif pinned is not None and abs(c_loss - pinned) > 1e-6 * max(1.0, abs(pinned)):
+    elif not same:
+        bad = ("L2 term", "c * reg * sum(W**2) with one constant c",
+               f"c = {cs[0]:g} at N = 5, reg = {infer.REGS[0]:g}; c = {cs[1]:g} at N = 2, "
+               f"reg = {infer.REGS[1]:g} (the term follows reg or N)")
+    elif c < 0:
+        bad = ("L2 term", "c * reg * sum(W**2) with c > 0",
+               f"{c:g} * reg * sum(W**2): a penalty that rewards large weights")
+    elif not all(m["bias"]):
+        bad = ("L2 gradient", "db changes with reg as the loss does (not at all, unless the "
+                              "loss regularises b too)", "db changes unlike the loss")
+    elif pinned is not None and abs(c - pinned) > 1e-6 * max(1.0, abs(pinned)):
         bad = ("L2 term", f"{pinned:g} * reg * sum(W**2) (--contract reg={pinned:g})",
-               f"{c_loss:g} * reg * sum(W**2)")
+               f"{c:g} * reg * sum(W**2)")
     else:
         bad = None
     if bad:
         prop, expected, got = bad
         rec.failures.append(Failure(prop, {"recipe": f"tame N=5 D=4 C=3 float64 reg="
-                                                     f"{infer.REG}", "W": m["W"]},
+                                                     f"{infer.REGS[0]:g}", "W": m["W"]},
                                     expected, got, None,
                                     "The L2 term c * reg * sum(W**2) adds 2 c * reg * W to dW,\n"
-                                    "with the same c in both (CS231n uses c = 1 or 0.5).",
+                                    "the same c > 0 in both (CS231n uses c = 1 or 0.5).",
                                     ["dW"], "docs/check.md (the L2 term)"))
         rec.status = "fail"
     return rec.settle()

@@ -130,19 +130,34 @@ def variants(params: list, roles=None) -> list:
     return out
 
 
+INPUT_NAMES = {  # parameter names that say what a loss or a gradient is given
+    "logits": {"logits", "logit", "scores", "z", "zs"},
+    "probs": {"probs", "prob", "probabilities", "p", "y_hat", "yhat", "y_pred", "ypred",
+              "pred", "preds", "predictions", "a", "al", "activations", "softmax_out"},
+    "logprobs": {"log_probs", "logprobs", "log_p", "logp", "log_probabilities", "lp"},
+}
+
+
 def signature_settles(params: list) -> dict:
-    """Conventions the signature itself states: an `axis` parameter says a batch (a function of
-    one vector needs none); its default of -1 or 1 says the classes are the last axis
-    (examples-first), 0 that they are the first."""
+    """Conventions the signature itself states: a parameter named `logits`, `y_hat`,
+    `log_probs` says what a loss is given (a loss on logits that forgot its softmax is then
+    not read as one on probabilities); Keras's `from_logits=False` says probabilities; an
+    `axis` parameter says a batch (a function of one vector needs none); its default of -1 or 1
+    says the classes are the last axis (examples-first), 0 that they are the first."""
+    names = {p.name.lower() for p in params}
+    out = {}
+    for inputs, said in INPUT_NAMES.items():  # what the loss or gradient is given, by name
+        if names & said:
+            out["inputs"] = inputs
+            break
     for p in params:
         if p.name == "from_logits" and isinstance(p.default, bool):  # Keras's losses
-            return {"inputs": "logits" if p.default else "probs"}
+            out["inputs"] = "logits" if p.default else "probs"
         if _special(p) == "axis":
-            out = {"batch": "rows"}
+            out["batch"] = "rows"
             if p.default is not p.empty and isinstance(p.default, int):
                 out["layout"] = "examples-first" if p.default in (-1, 1) else "classes-first"
-            return out
-    return {}
+    return out
 
 
 NAME_ROLES = (  # (pattern on the lower-cased name, roles it suggests), first match wins

@@ -146,7 +146,49 @@ REVIEWED = {
              "    loss = -np.log(p[np.arange(n), y]).mean() + reg * np.sum(W * W)\n"
              "    p[np.arange(n), y] -= 1\n    return loss, (p.T @ X) / n + 2 * reg * W.T\n",
         {"softmax_loss_vectorized": ("fail", "loss_and_grads", None)}),
+    # a loss on logits that forgot its softmax: the name says logits, so no "probabilities"
+    "loss_forgot_softmax": (NP + "def cross_entropy(logits, y):\n"
+                                 "    return -np.log(logits[np.arange(len(y)), y]).mean()\n",
+                            {"cross_entropy": ("fail", "cross_entropy", None)}),
+    # the Jacobian's diagonal alone, elementwise: a shape failure under its name
+    "jacobian_elementwise": (NP + "def softmax_jacobian(z):\n"
+                                  "    s = np.exp(z - z.max(axis=-1, keepdims=True))\n"
+                                  "    s /= s.sum(axis=-1, keepdims=True)\n"
+                                  "    return s * (1 - s)\n",
+                             {"softmax_jacobian": ("fail", "softmax_jacobian", None)}),
+    # a layer whose dx comes out transposed is no loss with a cache
+    "layer_dx_transposed": (
+        NP + "def softmax_loss(x, y):\n    s = x - x.max(axis=1, keepdims=True)\n"
+             "    lp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n    N = len(y)\n"
+             "    dx = np.exp(lp)\n    dx[np.arange(N), y] -= 1\n"
+             "    return -lp[np.arange(N), y].mean(), dx.T / N\n",
+        {"softmax_loss": ("fail", "loss_and_grad_logits", None)}),
 }
+
+L2 = {  # a CS231n loss, right but for its L2 lines: (loss's term, dW's term)
+    "negative": ("- reg * np.sum(W * W)", "- 2 * reg * W"),
+    "reg_squared": ("+ reg * reg * np.sum(W * W)", "+ 2 * reg * reg * W"),
+    "ignored": ("+ 0.0", "+ 0.0"),
+    "per_example": ("+ len(y) * reg * np.sum(W * W)", "+ len(y) * 2 * reg * W"),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(L2))
+def test_an_l2_term_of_any_positive_constant_passes_and_these_do_not(tmp_path, mistake):
+    loss_term, grad_term = L2[mistake]
+    source = (NP + "def softmax_loss_vectorized(W, X, y, reg):\n    n = X.shape[0]\n"
+              "    s = X @ W\n    s = s - s.max(axis=1, keepdims=True)\n"
+              "    lp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n    p = np.exp(lp)\n"
+              "    loss = -lp[np.arange(n), y].mean() {}\n"
+              "    p[np.arange(n), y] -= 1\n    return loss, X.T @ p / n {}\n")
+    for name, terms, passes in (("right", ("+ 0.7 * reg * np.sum(W * W)", "+ 1.4 * reg * W"),
+                                 True), (mistake, L2[mistake], False)):
+        p = tmp_path / f"{name}.py"
+        p.write_text(source.format(*terms))
+        r = check(str(p), tf=False, examples=10).functions[0]
+        assert (r.status == "pass") == passes, (name, r.failures, r.notes)
+        if not passes:
+            assert r.failures[0].property in ("L2 term", "L2 gradient")
 
 
 @pytest.mark.parametrize("name", sorted(REVIEWED))
