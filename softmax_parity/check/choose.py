@@ -18,6 +18,7 @@ class Reading:
     matched: bool    # the right values on every probe
     error: str | None = None
     raised: bool = False  # the error is an exception (not an output of another form or shape)
+    misshapen: bool = False  # the error is only an output of another shape
 
 
 def _fits(c: Contract, fixed: dict, soft=()) -> bool:
@@ -115,7 +116,7 @@ def choose(name: str, own: dict, readings: list, all_readings: dict, pinned: dic
     if ran:  # a (loss, dZ) layer, even with a dZ of the wrong shape, is no loss with a cache
         rs = [r for r in rs if not r.contract.cache]
     if not rs:  # it raised (or gave no output of the form) every way it was called
-        shaped = [r for r in readings if not r.raised and r.contract.role in (role, *by_name)]
+        shaped = [r for r in readings if r.misshapen and r.contract.role in (role, *by_name)]
         if shaped and not role:  # its name says a role, it runs, its outputs have another
             return Choice("check", shaped[0].contract)  # shape: it fails as that role
         named = [r for r in readings if r.contract.role == role]
@@ -138,7 +139,7 @@ def choose(name: str, own: dict, readings: list, all_readings: dict, pinned: dic
         if not pick:  # right under no reading: a mistake, if its name says what it is for
             formed = {r.contract.role for r in rs}
             pick = [x for x in by_name if x in formed]
-            shaped = [r for r in readings if not r.raised and r.contract.role in by_name]
+            shaped = [r for r in readings if r.misshapen and r.contract.role in by_name]
             if not pick and shaped:  # its name's role runs, with outputs of another shape
                 return Choice("check", shaped[0].contract)
             if not pick and by_name:

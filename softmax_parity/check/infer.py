@@ -161,7 +161,8 @@ def readings(factory, params, roles=None) -> list:
                 break
             matched = matched and _close(called.parts, expected)  # a change to the input is
             # a property that fails, not another convention
-        out.append(Reading(c, matched and error is None, error, raised))
+        out.append(Reading(c, matched and error is None, error, raised,
+                           misshapen=bool(error) and " has shape " in error))
     return out
 
 
