@@ -307,6 +307,10 @@ BENCH_LOSS_RTOL = 1e-5
 CHECK_ULPS = 4      # on top of the worst-case bound of the scale: each op rounds a few more times
 CHECK_TINIES = 4    # subnormal results flushed to zero, or not (both correct)
 CHECK_EXAMPLES = 100  # hypothesis examples per function, dtype and label kind (--examples)
+CHECK_PROBE = dict(rtol=1e-6, atol=1e-9)  # "the right values" when check tries a way of calling a
+                      # learner's function on its tame float64 probes (|z| < 10, N, C, D < 6), and
+                      # when it measures an L2 term's constant: any correct reading is off by
+                      # ~1e-15, a wrong one by order 1 (another convention, a factor N or 2)
 CHECK_TIMEOUT = 20.0  # seconds for all the checks of one function before it counts as hung:
                       # a whole file's check takes seconds (docs/check.md, Output), so only
                       # a hang, or a function far slower than plain NumPy, reaches it

@@ -11,6 +11,8 @@ import os
 
 import numpy as np
 
+from numpy_softmax.tolerances import CHECK_PROBE
+
 from . import inputs, properties
 from .adapter import Adapted, method, plain
 from .choose import Reading
@@ -121,7 +123,7 @@ def _close(got: dict, expected: dict) -> bool:
         if g.size != np.size(e):
             return False
         g = g.reshape(np.shape(e))
-        if not np.allclose(g, e, rtol=1e-6, atol=1e-9):
+        if not np.allclose(g, e, **CHECK_PROBE):
             return False
     return True
 
@@ -208,12 +210,12 @@ def _l2_terms(factory, c: Contract, params) -> dict:
         c_grad = float(np.sum(dW * W)) / (2 * reg * sq)  # the projection on W
         out["constants"].append(round(c_loss, 6))
         out["grad"].append(round(c_grad, 6))
-        out["like_W"].append(bool(np.allclose(dW, 2 * c_grad * reg * W, rtol=1e-6, atol=1e-9)))
+        out["like_W"].append(bool(np.allclose(dW, 2 * c_grad * reg * W, **CHECK_PROBE)))
         if "db" in runs[0] and np.any(b):
             db = change("db").reshape(b.shape)  # (C,)
             # the loss's change beyond W's term, c_grad's: b's own, if b is regularised
             c_b = (float(change("loss")) - c_grad * reg * sq) / (reg * float(np.sum(b * b)))
-            out["bias"].append(bool(np.allclose(db, 2 * c_b * reg * b, rtol=1e-6, atol=1e-9)))
+            out["bias"].append(bool(np.allclose(db, 2 * c_b * reg * b, **CHECK_PROBE)))
         if "W" not in out:
             out["W"] = W.tolist()
     return out

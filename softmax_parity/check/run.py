@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from numpy_softmax.threads import blas_threads
-from numpy_softmax.tolerances import CHECK_EXAMPLES, CHECK_TIMEOUT
+from numpy_softmax.tolerances import CHECK_EXAMPLES, CHECK_PROBE, CHECK_TIMEOUT
 
 from ..errors import UsageError
 from ..mistakes import BY_ID
@@ -126,14 +126,16 @@ def _with_l2(rec: Record, factory, spec: ct.Contract, params) -> Record:
     rec.l2 = {"loss_constant": c, "grad_constant": grads[0], "constant": c,
               "per_problem": cs}
     pinned = spec.reg
-    same = all(abs(x - c) <= 1e-6 * max(1.0, abs(c)) for x in cs + grads)
-    if max(abs(x) for x in cs + grads) < 1e-9:
+    def near(x, y):
+        return abs(x - y) <= CHECK_PROBE["rtol"] * max(1.0, abs(y))
+
+    same = all(near(x, c) for x in cs + grads)
+    if max(abs(x) for x in cs + grads) < CHECK_PROBE["atol"]:
         rec.l2["constant"] = 0.0
         bad = None if pinned == 0 else (
             "L2 term", "reg * sum(W**2) with some c > 0 (--contract reg=0 if the assignment "
                        "has no L2 term)", "reg changes nothing: no L2 term in the loss or in dW")
-    elif not all(m["like_W"]) or not all(abs(x - y) <= 1e-6 * max(1.0, abs(x))
-                                         for x, y in zip(cs, grads)):
+    elif not all(m["like_W"]) or not all(near(x, y) for x, y in zip(cs, grads)):
         bad = ("L2 gradient", f"dW gains 2 * {c:g} * reg * W (the loss's L2 term is "
                               f"{c:g} * reg * sum(W**2))",
                f"dW gains {2 * grads[0]:g} * reg * W" if all(m["like_W"]) else
@@ -148,7 +150,7 @@ def _with_l2(rec: Record, factory, spec: ct.Contract, params) -> Record:
     elif not all(m["bias"]):
         bad = ("L2 gradient", "db changes with reg as the loss does (not at all, unless the "
                               "loss regularises b too)", "db changes unlike the loss")
-    elif pinned is not None and abs(c - pinned) > 1e-6 * max(1.0, abs(pinned)):
+    elif pinned is not None and not near(c, pinned):
         bad = ("L2 term", f"{pinned:g} * reg * sum(W**2) (--contract reg={pinned:g})",
                f"{c:g} * reg * sum(W**2)")
     else:
