@@ -11,7 +11,8 @@ conventions), signature (the contracts a signature allows), adapter (a function 
 contract, as the canonical one), choose (the contract to check it under, or ambiguous),
 inputs (arguments, reference answers), budget (rounding or bug), properties (the checks, the hypothesis search), diagnose
 (which catalogued mistake, softmax_parity.mistakes, and the gradient against its own loss),
-report (records, table, JSON, Gradescope), run (child processes with time limits; check),
+report (records, table, JSON, Gradescope), run (check: the whole run), child (the contained
+child processes with time limits),
 second_oracle (TensorFlow), strategies (the hypothesis recipes, shared with parity_tests).
 """
 from ..mistakes import CATALOGUE
