@@ -233,7 +233,7 @@ def _run_kept(tree: ast.Module, module, path: str, timeout: float) -> list:
     """Run the statements worth keeping one by one (each under its own deadline), and list
     every top-level statement not run: left out, or kept but failed."""
     skipped = []
-    for stmt, keep in _sort(tree):
+    for stmt, keep in kept_statements(tree):
         if keep is None:
             continue
         if not keep:
@@ -265,8 +265,9 @@ _EXPR = (ast.Constant, ast.Attribute, ast.Subscript, ast.Slice, ast.Tuple, ast.L
          ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
 
 
-def _sort(tree: ast.Module):
-    """(statement, keep) for each top-level statement, in order: keep True (run it), False
+def kept_statements(tree: ast.Module):
+    """What the fallback loader runs of a file that failed: (statement, keep) for each
+    top-level statement, in order: keep True (run it), False
     (left out, listed) or None (the `if __name__ == "__main__":` block, which no import runs,
     and bare constants such as the docstring: left out, not listed)."""
     known, out = _Known(), []

@@ -139,7 +139,7 @@ def test_the_fallback_keeps_imports_definitions_and_simple_constants():
             f()
         for i in range(3): pass
         '''))
-    kept = {s.lineno: keep for s, keep in sandbox._sort(tree)}
+    kept = {s.lineno: keep for s, keep in sandbox.kept_statements(tree)}
     assert kept == {1: None, 2: True, 3: True, 4: True, 5: True, 6: True, 10: False, 11: False,
                     13: True, 14: None, 16: False}
 
