@@ -75,12 +75,8 @@ class Contract:
     def describe(self, name: str, params: list) -> str:
         """One line: "softmax_loss_vectorized(W, X, y, reg) -> (loss, dW): a model, no bias,
         L2 term 1 * reg * sum(W**2), examples-first, class ids, mean"."""
-        what = {"softmax": "softmax", "log_softmax": "log-softmax", "logsumexp": "log-sum-exp",
-                "softmax_jacobian": "softmax Jacobian", "cross_entropy": "a loss",
-                "grad_logits": "the gradient of the loss in the logits",
-                "loss_and_grad_logits": "a layer (loss and its gradient in the logits)",
-                "loss_and_grads": "a model", "sgd_step": "an SGD step"}[self.role]
-        bits = [what]
+        text = ROLE_TEXT[self.role]
+        bits = [text.what]
         if self.role in MODEL:
             bits.append("with a bias" if self.bias else "no bias")
         if self.role == "loss_and_grads" and "reg" in self.slots:
@@ -106,16 +102,46 @@ class Contract:
                 bits.append("labels first")
             bits.append({"mean": "mean over rows", "sum": "sum over rows",
                          "none": "per-example losses"}[self.reduction])
-        return f"{name}({', '.join(params)}) -> {OUTPUTS[self.role](self)}: " + ", ".join(bits)
+        return f"{name}({', '.join(params)}) -> {text.outputs(self)}: " + ", ".join(bits)
 
 
-OUTPUTS = {
-    "softmax": lambda c: "probabilities", "log_softmax": lambda c: "log-probabilities",
-    "logsumexp": lambda c: "lse", "softmax_jacobian": lambda c: "(C, C)",
-    "cross_entropy": lambda c: "losses" if c.reduction == "none" else "loss",
-    "grad_logits": lambda c: "dZ", "loss_and_grad_logits": lambda c: "(loss, dZ)",
-    "loss_and_grads": lambda c: "(loss, dW, db)" if c.bias else "(loss, dW)",
-    "sgd_step": lambda c: "(W, b)" if c.bias else "W"}
+@dataclass(frozen=True)
+class RoleText:
+    """How the check speaks of a role: in the understood-as line, in a form or signature
+    failure, and where docs/math.md derives it."""
+
+    what: str        # "a layer (loss and its gradient in the logits)"
+    signature: str   # the canonical call the checks make
+    section: str     # of docs/math.md
+    outputs: object  # Contract -> what it returns under that contract
+
+
+ROLE_TEXT = {
+    "softmax": RoleText("softmax", "softmax(z) -> (N, C)", "section 2 (softmax)",
+                        lambda c: "probabilities"),
+    "log_softmax": RoleText("log-softmax", "log_softmax(z) -> (N, C)",
+                            "section 3 (log-sum-exp)", lambda c: "log-probabilities"),
+    "logsumexp": RoleText("log-sum-exp", "logsumexp(z) -> (N,)", "section 3 (log-sum-exp)",
+                          lambda c: "lse"),
+    "softmax_jacobian": RoleText("softmax Jacobian",
+                                 "softmax_jacobian(z) -> (C, C) for one row z (C,)",
+                                 "section 2 (softmax)", lambda c: "(C, C)"),
+    "cross_entropy": RoleText("a loss", "cross_entropy(logits, labels) -> scalar",
+                              "section 4 (cross-entropy)",
+                              lambda c: "losses" if c.reduction == "none" else "loss"),
+    "grad_logits": RoleText("the gradient of the loss in the logits",
+                            "grad_logits(logits, labels) -> (N, C)", "section 5 (dL/dZ)",
+                            lambda c: "dZ"),
+    "loss_and_grad_logits": RoleText("a layer (loss and its gradient in the logits)",
+                                     "loss_and_grad_logits(logits, labels) -> (loss, dZ)",
+                                     "sections 4 and 5 (cross-entropy, dL/dZ)",
+                                     lambda c: "(loss, dZ)"),
+    "loss_and_grads": RoleText("a model", "loss_and_grads((W, b), X, labels) -> (loss, (dW, db))",
+                               "section 6 (the chain rule to W, b)",
+                               lambda c: "(loss, dW, db)" if c.bias else "(loss, dW)"),
+    "sgd_step": RoleText("an SGD step", "sgd_step((W, b), (dW, db), lr) -> (W, b)",
+                         "section 7 (gradient descent)", lambda c: "(W, b)" if c.bias else "W"),
+}
 
 
 def parse_contract(text: str | None) -> dict:

@@ -22,15 +22,6 @@ from .strategies import CHECK_FORMS, LOGIT_SCALES, ORDINARY_SCALES, Case, logit_
 
 API = ("softmax", "log_softmax", "logsumexp", "cross_entropy", "grad_logits", "loss_and_grads",
        "sgd_step")  # numpy_softmax's names: a function so named is taken as that role
-SIGNATURES = {
-    "softmax": "softmax(z) -> (N, C)", "log_softmax": "log_softmax(z) -> (N, C)",
-    "logsumexp": "logsumexp(z) -> (N,)", "cross_entropy": "cross_entropy(logits, labels) -> scalar",
-    "softmax_jacobian": "softmax_jacobian(z) -> (C, C) for one row z (C,)",
-    "grad_logits": "grad_logits(logits, labels) -> (N, C)",
-    "loss_and_grad_logits": "loss_and_grad_logits(logits, labels) -> (loss, dZ)",
-    "loss_and_grads": "loss_and_grads((W, b), X, labels) -> (loss, (dW, db))",
-    "sgd_step": "sgd_step((W, b), (dW, db), lr) -> (W, b)",
-}
 MAX_N, MAX_D, MAX_C, LARGE_C = 64, 64, 20, 500  # the check's draws: hostile but quick
 
 

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, find, settings
 from hypothesis.errors import NoSuchExample
 
 from . import inputs
+from .contract import ROLE_TEXT
 
 
 @dataclass
@@ -98,7 +99,7 @@ def failures(spec, fn, case) -> list:
     if c.error:
         return [Outcome("does not raise", "a result", c.error, called=c)]
     if c.form:
-        return [Outcome("output form", inputs.SIGNATURES[name], c.form, called=c)]
+        return [Outcome("output form", ROLE_TEXT[name].signature, c.form, called=c)]
     expected, allowed, rows = inputs.reference(spec, case)
     expected = {k: np.asarray(v, dtype=np.float64) for k, v in expected.items()}
     dt = (case.z if case.z is not None else case.X).dtype

@@ -9,17 +9,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-SECTIONS = {  # where the right formula is: docs/math.md
-    "softmax": "section 2 (softmax)", "log_softmax": "section 3 (log-sum-exp)",
-    "logsumexp": "section 3 (log-sum-exp)", "cross_entropy": "section 4 (cross-entropy)",
-    "grad_logits": "section 5 (dL/dZ)", "loss_and_grads": "section 6 (the chain rule to W, b)",
-    "sgd_step": "section 7 (gradient descent)", "softmax_jacobian": "section 2 (softmax)",
-    "loss_and_grad_logits": "sections 4 and 5 (cross-entropy, dL/dZ)"}
-
+from .contract import ROLE_TEXT
 
 def generic_hint(name: str) -> str:
     return (f"Not a catalogued mistake (diagnosis null): compare your code with the formula,\n"
-            f"docs/math.md {SECTIONS[name]}; softmax-parity explain --toy shows each step.")
+            f"docs/math.md {ROLE_TEXT[name].section}; softmax-parity explain --toy shows each step.")
 
 
 def _jsonable(a):

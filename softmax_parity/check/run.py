@@ -344,8 +344,8 @@ def _uncallable(name: str, role: str, sig: list, readings: list) -> Record:
     the tool would pass and which the function wants, before any search."""
     why = next((r.error for r in readings if r.error), None)
     wants = f"{name}({', '.join(sig)})"
-    f = Failure("signature", None, inputs.SIGNATURES[role], wants, None,
-                f"The check calls {role} as {inputs.SIGNATURES[role]};\n"
+    f = Failure("signature", None, ct.ROLE_TEXT[role].signature, wants, None,
+                f"The check calls {role} as {ct.ROLE_TEXT[role].signature};\n"
                 f"{wants} fits none of the ways it knows"
                 + (f" (the nearest raised {why})" if why else "")
                 + ": pin the conventions with --contract or wrap it.")
