@@ -8,26 +8,34 @@ from __future__ import annotations
 
 import numpy as np
 
-from .contract import LABELLED, UNARY, Contract
+from numpy_softmax import kernels
+
+from .contract import UNARY, Contract
+
+ON_LOGITS = ("cross_entropy", "grad_logits", "loss_and_grad_logits")  # labelled, z in
+
 
 def _onehot(labels, C, dtype):
-    if labels.ndim == 2:
-        return labels.astype(dtype, copy=False)
-    Y = np.zeros((labels.shape[0], C), dtype=dtype)  # (N, C)
-    Y[np.arange(labels.shape[0]), labels] = 1
-    return Y
+    """Y (N, C): kernels.onehot of class ids; probability rows as given (the same array when
+    its dtype is right, so that a change to it shows on the caller's)."""
+    return labels.astype(dtype, copy=False) if labels.ndim == 2 else \
+        kernels.onehot(labels, C, dtype)
 
 
 def probabilities(z):
     """softmax(z) in z's dtype, computed in float64 (what a probabilities-taking loss gets)."""
-    from numpy_softmax import kernels
     return kernels.softmax(z.astype(np.float64), axis=1).astype(z.dtype)
 
 
 def log_probabilities(z):
     """log_softmax(z) in z's dtype, computed in float64 (what an nll_loss is given)."""
-    from numpy_softmax import kernels
     return kernels.log_softmax(z.astype(np.float64), axis=1).astype(z.dtype)
+
+
+def given(z, inputs: str):
+    """What a function taking `inputs` ("logits", "probs", "logprobs") is given for logits z."""
+    return probabilities(z) if inputs == "probs" else log_probabilities(z) \
+        if inputs == "logprobs" else z
 
 
 def _T(a):
@@ -100,12 +108,8 @@ class Adapted:
         c, role = self.contract, self.contract.role
         cols = c.layout == "classes-first"
         have = {}
-        if role in UNARY or role in LABELLED[:3]:
-            z = args[0]  # (N, C)
-            if c.inputs == "probs":  # a loss or gradient written on softmax's output
-                z = probabilities(z)
-            elif c.inputs == "logprobs":  # a negative log-likelihood of log_softmax's output
-                z = log_probabilities(z)
+        if role in UNARY or role in ON_LOGITS:
+            z = given(args[0], c.inputs)  # (N, C)
             have["z"] = _T(z) if cols else z
             if len(args) > 1:
                 y = args[1]  # (N,) ids or (N, C) rows
@@ -199,8 +203,7 @@ class Adapted:
         """One example at a time: each row of z (N, C) (and its label) through fn, the results
         stacked; a loss's per-example values averaged, a gradient's divided by N (the mean's)."""
         c, outs = self.contract, []
-        z = probabilities(z) if c.inputs == "probs" else log_probabilities(z) \
-            if c.inputs == "logprobs" else z
+        z = given(z, c.inputs)
         for n in range(z.shape[0]):
             have = {"z": z[n]}  # (C,) a view: an in-place change shows on the caller's array
             if labels is not None:

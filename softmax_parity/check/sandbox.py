@@ -216,17 +216,24 @@ def _new_module(path: str):
     return module
 
 
-def _run(code, module, path: str, timeout: float) -> str | None:
-    """Run the file's body in `module`: None if it finished, else why it did not (the first
-    line of `skipped`)."""
+def _exec(code, module, timeout: float):
+    """Run compiled code in `module` under a deadline: None, _TimedOut, or what it raised."""
     try:
         with _Deadline(timeout):
             exec(code, module.__dict__)
-    except _TimedOut:
-        return f"running the file took over {timeout:g} s"
-    except (Exception, SystemExit) as e:
-        return f"running the file failed at line {_line(e, path)}: {_one_line(e)}"
+    except (_TimedOut, Exception, SystemExit) as e:  # KeyboardInterrupt passes
+        return e
     return None
+
+
+def _run(code, module, path: str, timeout: float) -> str | None:
+    """Run the file's body in `module`: None if it finished, else why it did not (the first
+    line of `skipped`)."""
+    e = _exec(code, module, timeout)
+    if isinstance(e, _TimedOut):
+        return f"running the file took over {timeout:g} s"
+    return None if e is None else \
+        f"running the file failed at line {_line(e, path)}: {_one_line(e)}"
 
 
 def _run_kept(tree: ast.Module, module, path: str, timeout: float) -> list:
@@ -248,14 +255,10 @@ def _run_kept(tree: ast.Module, module, path: str, timeout: float) -> list:
 def _run_one(stmt: ast.stmt, module, path: str, timeout: float) -> str | None:
     """Run one statement in the module: None, or the name of what it raised."""
     code = compile(ast.Module(body=[stmt], type_ignores=[]), path, "exec")
-    try:
-        with _Deadline(timeout):
-            exec(code, module.__dict__)
-    except _TimedOut:
+    e = _exec(code, module, timeout)
+    if isinstance(e, _TimedOut):
         return f"took over {timeout:g} s"
-    except (Exception, SystemExit) as e:
-        return type(e).__name__
-    return None
+    return None if e is None else type(e).__name__
 
 
 # --- which statements the fallback keeps ------------------------------------------------------
