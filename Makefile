@@ -1,5 +1,6 @@
 # make run   : set up .venv, fetch MNIST, run the main job (compare NumPy with TF in lockstep)
 # make test  : set up .venv, fetch MNIST, run the whole test suite
+# make accuracy : measure the softmax family against exact arithmetic, table into docs/parity.md
 # Needs only Python >= 3.10 with venv and pip; everything else is installed here.
 PYTHON ?= python3
 VENV   := .venv
@@ -7,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS := tf,plot,bench,dev
 
-.PHONY: run test data venv clean
+.PHONY: run test data venv clean accuracy
 
 venv: $(STAMP)
 
@@ -26,6 +27,9 @@ run: data
 
 test: data
 	$(BIN)/python -m pytest -q
+
+accuracy: $(STAMP)
+	$(BIN)/python -m parity_tests.accuracy --docs docs/parity.md
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis

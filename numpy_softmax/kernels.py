@@ -10,7 +10,7 @@ arrays they know are well formed. Output dtype = input dtype.
 
 The chain rule, one link per function:
     Z = X @ W + b                   (N, C)   logits
-    L = -mean_n log softmax(Z)_n,y  ()       cross_entropy
+    L = -mean_n log softmax(Z)_n,y  ()       cross_entropy (log softmax by log1p: log_softmax)
     dL/dZ = (softmax(Z) - Y) / N    (N, C)   grad_logits
     dL/dW = X.T @ dL/dZ             (D, C)   grads_from_dz
     dL/db = sum_n dL/dZ_n           (C,)     grads_from_dz
@@ -20,21 +20,43 @@ from __future__ import annotations
 import numpy as np
 
 
-def logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """lse(z) = m + log(sum_j exp(z_j - m)), m = max_j z_j.  (..., C) -> (...) for axis=-1;
-    axis=None reduces the whole array to a 0-d array. A slice of -inf only, or an empty one,
-    gives -inf."""
-    m = np.max(z, axis=axis, keepdims=True, initial=-np.inf)  # each slice's largest entry
-    m[m == -np.inf] = 0  # a slice of -inf only (or empty): shift by 0, exp gives 0s, log 0 = -inf
-    s = np.sum(np.exp(z - m), axis=axis, keepdims=True)  # z - m <= 0: exp cannot overflow; s >= 1
-    with np.errstate(divide="ignore"):  # s = 0 only in a slice of -inf only
-        return np.squeeze(m + np.log(s), axis=axis)
+def max_and_rest(z: np.ndarray, axis: int = -1) -> tuple:
+    """(m, r) with m = max_j z_j and r = sum of exp(z_j - m) over every entry but one largest,
+    both keeping the reduced axis: sum_j exp(z_j - m) = 1 + r, so lse(z) = m + log1p(r).
+    The reason to split off the 1: a confident row (the others 40 below) has r < eps, and
+    log(1 + r) rounds 1 + r to 1 and gives 0, while log1p(r) = r to full precision."""
+    k = np.argmax(z, axis=axis, keepdims=True)  # one largest entry per slice (the first)
+    m = np.take_along_axis(z, k, axis=axis)  # (..., 1)
+    shift = np.where(m == -np.inf, 0, m)  # a slice of -inf only: shift by 0
+    d = z - shift  # <= 0: exp cannot overflow. Rounded, d is off by up to |d| eps / 2,
+    e = np.exp(d)  # and exp(d) by that much relative: 20 eps for d = -40. What d lost is
+    with np.errstate(invalid="ignore"):  # z - shift - d, exactly (Knuth's TwoSum):
+        lost = (z - (d - (d - z))) - (shift + (d - z))
+    e += e * np.where(np.isfinite(z), lost, 0)  # exp(d + lost) = exp(d) (1 + lost)
+    np.put_along_axis(e, k, 0, axis=axis)  # leave the largest one's exp(0) = 1 out of the sum
+    return m, np.sum(e, axis=axis, keepdims=True)
+
+
+def logsumexp(z: np.ndarray, axis: int | None = -1) -> np.ndarray:
+    """lse(z) = m + log1p(r), m = max_j z_j, r = the sum of the others' exp(z_j - m) (see
+    max_and_rest).  (..., C) -> (...) for axis=-1; axis=None reduces the whole array to a 0-d
+    array. A slice of -inf only, or an empty one, gives -inf (the log of an empty sum)."""
+    if axis is None:
+        return logsumexp(z.reshape(-1), 0)
+    if z.shape[axis] == 0:
+        return np.full(np.delete(z.shape, axis % z.ndim), -np.inf, dtype=z.dtype)
+    m, r = max_and_rest(z, axis)  # m = -inf for a slice of -inf only, and then r = 0
+    return np.squeeze(m + np.log1p(r), axis=axis)
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """z_j - lse(z), computed from the shifted logits.  (..., C) -> (..., C)."""
-    shifted = z - np.max(z, axis=axis, keepdims=True)  # exp cannot overflow
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    """z_j - lse(z) = (z_j - m) - log1p(r), from the shifted logits.  (..., C) -> (..., C).
+    Both terms are <= 0, so nothing cancels: each entry is within a few ulps of its value, the
+    largest one's -log1p(r) too, however close to 0 it is."""
+    if axis is None:
+        return log_softmax(z.reshape(-1), 0).reshape(z.shape)
+    m, r = max_and_rest(z, axis)
+    return (z - m) - np.log1p(r)
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:

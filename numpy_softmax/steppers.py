@@ -12,7 +12,9 @@ out bit-identical. Per step:
     Z = Xb @ W + b                               (B, C)  the same sgemm call as the reference
     Z -= max_c Z                                 (B, C)  exp cannot overflow
     E = exp(Z);  S = sum_c E                     (B, C), (B, 1)
-    loss = mean(log S - Z[y])                    = -mean(log_softmax(Z)[y])
+    loss = mean(log S - Z[y])                    = -mean(log_softmax(Z)[y]); the exact mode
+                                                 takes log S = log1p(r), r the sum of E but
+                                                 one 1, as kernels.max_and_rest
     dZ = (E / S - onehot(y)) / B                 (B, C)  = (softmax(Z) - Y) / B
     W -= lr * (Xb.T @ dZ);  b -= lr * sum_n dZ   (D, C), (C,)
 
@@ -105,7 +107,10 @@ class _Buffers:
         self.Eflat = self.E.reshape(-1)  # (nb * Cp,) a view, to subtract onehot(y)
         self.S = np.empty((nb, 1), dtype)  # (nb, 1) row sum of exp, then its log
         self.S0 = self.S[:, 0]  # (nb,) a view
-        self.R = np.empty((nb, 1), dtype)  # (nb, 1) fast mode: lr / (nb S)
+        self.R = np.empty((nb, 1), dtype)  # (nb, 1) fast mode: lr / (nb S); exact: log1p(r)
+        self.top = np.empty(nb, np.intp)  # (nb,) exact mode: flat index of each row's max
+        self.T = np.empty((nb, Cp), dtype)  # (nb, Cp) exact mode: TwoSum's temporaries, then
+        self.U = np.empty((nb, Cp), dtype)  # (nb, Cp) exp(d) with the shift's rounding back
         self.flat = np.empty(nb, np.intp)  # (nb,) flat index of Z[n, y_n]
         self.c = None  # fast mode: lr / nb (times the pixel scale), set by the stepper
         self.grad_parts = ()  # fast mode: ((X.T rows, dWb rows), ...), set by the stepper
@@ -212,11 +217,12 @@ class FastStepper:
         self._shift(k)  # a max never rounds: the reference's Z - Z.max(axis=1). exp cannot
         np.exp(Z, out=E)  # overflow now
         np.add.reduce(E, axis=1, keepdims=True, out=S)  # (nb, 1) >= 1; = E.sum(axis=1)
+        self._rest(k)  # k.R = r, the sum of E but one 1, as kernels.max_and_rest: S = 1 + r
         flat = np.add(k.rowbase, yb)  # (nb,) flat index of Z[n, y_n]
         k.Zflat.take(flat, out=k.picked)  # (nb,) shifted logit of the true class
         np.divide(E, S, out=E)  # softmax (nb, C)
-        np.log(S, out=S)
-        np.subtract(k.picked, k.S0, out=k.picked)  # log_softmax(Z)[n, y_n]  (nb,)
+        np.log1p(k.R, out=k.R)
+        np.subtract(k.picked, k.R[:, 0], out=k.picked)  # log_softmax(Z)[n, y_n]  (nb,)
         # ndarray.mean: the same sum, then dtype(sum / intp(nb)), a float64 division for a
         # float32 sum; float(sum) / nb is that division without NumPy's scalar overhead
         loss = -float(W.dtype.type(float(np.add.reduce(k.picked)) / nb))  # mean(-x) = -mean(x)
@@ -251,6 +257,23 @@ class FastStepper:
             np.matmul(XT, E, out=dWb)  # (D + 1, Cp), in two halves of its rows
         np.subtract(Wb, self.dWb, out=Wb)  # [W; b] -= lr [dW; db]
         return loss
+
+    @staticmethod
+    def _rest(k: _Buffers) -> None:
+        """k.R (nb, 1) = r, kernels.max_and_rest's sum: E with what the shift's rounding lost
+        put back (TwoSum on z = k.ZT.T, d = k.Z, m = k.m1), less each row's first largest."""
+        z, d, T, U = k.ZT.T, k.Z, k.T, k.U  # (nb, Cp) each
+        np.subtract(d, z, out=T)  # d - z
+        np.subtract(d, T, out=U)
+        np.subtract(z, U, out=U)  # z - (d - (d - z))
+        np.add(k.m1, T, out=T)  # m + (d - z)
+        np.subtract(U, T, out=U)  # lost = z - m - d, exactly
+        np.multiply(k.E, U, out=U)
+        np.add(k.E, U, out=U)  # exp(d) (1 + lost)
+        np.argmax(k.ZT, axis=0, out=k.top)  # (nb,) each row's first largest logit
+        top = np.add(k.rowbase, k.top, out=k.top)  # its flat index, where E = exp(0) = 1
+        k.U.reshape(-1)[top] = 0
+        np.add.reduce(U, axis=1, keepdims=True, out=k.R)  # (nb, 1)
 
     @staticmethod
     def _shift(k: _Buffers) -> None:

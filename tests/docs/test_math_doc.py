@@ -63,6 +63,22 @@ def exact_softmax(z):
     return [v / math.fsum(e) for v in e]
 
 
+@formula("lse-log1p")
+def test_lse_log1p_keeps_the_digits_of_a_confident_row(rng):
+    """m + log1p(r) is lse(z), and keeps a confident row's digits: against mpmath, exactly."""
+    mpmath = pytest.importorskip("mpmath")
+    for z in ([0.0, -40.0, -40.0], [3.0, 1.0, -2.0, 0.5], list(rng.normal(0, 3, 7))):
+        with mpmath.workdps(50):
+            want = mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(v)) for v in z))
+            got = ns.logsumexp(np.array(z))
+            assert abs(mpmath.mpf(float(got)) - want) <= 4 * np.finfo(float).eps * abs(want)
+            k = int(np.argmax(z))
+            r = mpmath.fsum(mpmath.exp(mpmath.mpf(v) - z[k]) for j, v in enumerate(z) if j != k)
+            top = ns.log_softmax(np.array(z))[k]  # -log1p(r): 8.5e-18 for the first row
+            assert abs(mpmath.mpf(float(top)) + mpmath.log1p(r)) <= 4 * np.finfo(float).eps * r
+    assert np.log(np.sum(np.exp(np.array([0.0, -40.0, -40.0])))) == 0.0  # the form log1p avoids
+
+
 # --- the doc and the tests match ---------------------------------------------------------------
 
 def test_every_formula_in_the_doc_has_a_test_and_every_test_a_formula():

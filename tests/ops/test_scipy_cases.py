@@ -5,7 +5,8 @@ Where the two APIs overlap (real floats, an integer axis or None, finite or -inf
 must give SciPy's results: the same shape, the same type (a NumPy scalar for a full reduction),
 -inf in the same places and the finite values within a few ulps. Outside the overlap (complex,
 b=, return_sign=, keepdims=, tuple axes, 0-d, +inf and NaN) ours give a one-line InputError,
-never a raw NumPy error. SciPy is a dev dependency, an oracle only."""
+never a raw NumPy error. SciPy is a dev dependency, an oracle only. tests/ops/test_scipy_suite.py
+runs SciPy's test file itself, unchanged, against ours."""
 import numpy as np
 import pytest
 
