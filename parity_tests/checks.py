@@ -14,7 +14,7 @@ import numpy as np
 
 from numpy_softmax.scales import (  # noqa: F401  (used by the suite as checks.<name>)
     lse_scale, math_slack, max_abs_finite, model_scales, onehot64, scale_dz, scale_grad_W,
-    scale_grad_b, scale_logits, softmax64, tiny_scale_grad_W)
+    scale_grad_b, scale_logits, softmax64, softmax_scale, tiny_scale_grad_W)
 from numpy_softmax.tolerances import EPS, TOLERANCES, Tol
 
 

@@ -13,12 +13,15 @@ Dimensions: N examples, D features, C classes.
 from __future__ import annotations
 
 import dataclasses
+import math
 import textwrap
 from dataclasses import dataclass
+from decimal import Context, Decimal, localcontext
 
 import numpy as np
 
-from numpy_softmax import Params
+from numpy_softmax import Params, cross_entropy, log_softmax
+from numpy_softmax.kernels import max_and_rest
 
 
 @dataclass(frozen=True)
@@ -306,7 +309,6 @@ WRONG_Z, WRONG_Y = (30.0, 0.0), 1
 def keras_values(ex: Example, L_numpy, P_numpy) -> dict:
     """Keras's loss on this batch from the logits and from P, and both losses of the confident
     wrong prediction: the exact -log P_y and Keras's from_logits=False value."""
-    from numpy_softmax import cross_entropy
     from tf_softmax.keras import keras  # TensorFlow and Keras, imported quietly
     dt = np.dtype(ex.X.dtype).name
     Z = ex.X @ ex.params.W + ex.params.b  # (N, C)
@@ -366,3 +368,114 @@ def render(ex: Example, *, use_tf: bool = True) -> str:
     if use_tf:
         parts.append(format_keras(keras_values(ex, v["L"], v["P"])))
     return "\n\n".join(parts)
+
+
+# --- explain --precision: the loss of a confident row, the naive way and by log1p ---------------
+
+# Three rows z (C = 3) per dtype, true class 0, the largest: confident (r < eps/2, so 1 + r
+# rounds to 1), less confident (1 + r keeps some of r's digits), least (r ~ 0.3). m = max z;
+# r = the sum of exp(z_j - m) over every j but one largest, so sum_j exp(z_j - m) = 1 + r and
+# the loss is (m - z_y) + log(1 + r).
+PRECISION_ROWS = {
+    "float32": ([0, -20, -20], [0, -10, -10], [0, -2, -2]),
+    "float64": ([0, -40, -40], [0, -20, -20], [0, -2, -2]),
+}
+ROW_NOTES = ("confident and right", "less confident", "least confident")
+REF_DIGITS = 60  # decimal digits the reference computes with
+
+# How the loss of one row is computed: label, what runs (z is one row, y its true class).
+WAYS = (
+    ("naive", "log(sum_j exp(z_j - m)) - (z_y - m): the naive form (explain's\n"
+              "log-softmax and cross-entropy steps); it takes the log of 1 + r"),
+    ("log1p ce", "numpy_softmax.cross_entropy(z, y) = log1p(r) - (z_y - m)"),
+    ("log1p lsm", "-numpy_softmax.log_softmax(z)[y], also by log1p(r)"),
+    ("TF ce", "tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y,\n"
+              "        logits=z)"),
+    ("TF lsm", "-tf.nn.log_softmax(z)[y]"),
+    ("exact", f"the reference: log(sum_j exp(z_j - z_y)) in {REF_DIGITS}-digit decimal\n"
+              "arithmetic (Python's decimal) from the logits' exact values"),
+)
+
+
+def naive_loss(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """-log softmax(z)_y per row, the naive way: log(sum_j exp(z_j - m)) - (z_y - m), m = max z,
+    as links 5-6 (S - log sum E) compute it.  z (N, C), y (N,) -> (N,)."""
+    S = z - z.max(axis=1, keepdims=True)  # (N, C)
+    return np.log(np.exp(S).sum(axis=1)) - S[np.arange(len(y)), y]  # (N,)
+
+
+def exact_loss(z: np.ndarray, y: int) -> Decimal:
+    """-log softmax(z)_y = log(sum_j exp(z_j - z_y)) of one row z (C,), in REF_DIGITS-digit
+    decimal arithmetic: the naive formula with digits enough for 1 + r to keep r's."""
+    with localcontext(Context(prec=REF_DIGITS)):
+        zy = Decimal(float(z[y]))
+        return sum((Decimal(float(v)) - zy).exp() for v in z).ln()
+
+
+def rel_error(v, ref: Decimal) -> float:
+    """|v - ref| / |ref|, v taken exactly as the float it is."""
+    with localcontext(Context(prec=REF_DIGITS)):
+        return float(abs(Decimal(float(v)) - ref) / abs(ref))
+
+
+def precision_values(dtype="float32", *, use_tf: bool = True) -> dict:
+    """The PRECISION_ROWS of dtype and their loss every way WAYS names (label -> (N,)); also
+    the rows' z (N, C), y (N,), r (N,) and the reference (N Decimals, the "exact" way)."""
+    z = np.array(PRECISION_ROWS[np.dtype(dtype).name], dtype=dtype)  # (N, C)
+    y = np.zeros(len(z), dtype=np.int64)  # (N,) the largest logit's class: confident and right
+    rows = np.arange(len(y))
+    out = {
+        "naive": naive_loss(z, y),
+        "log1p ce": np.array([cross_entropy(z[n:n + 1], y[n:n + 1]) for n in rows]),
+        "log1p lsm": -log_softmax(z)[rows, y],
+    }
+    if use_tf:
+        from tf_softmax import tf  # TensorFlow, imported quietly (once)
+        out["TF ce"] = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=tf.constant(y), logits=tf.constant(z)).numpy()
+        out["TF lsm"] = -tf.nn.log_softmax(tf.constant(z)).numpy()[rows, y]
+        out["tf_version"] = tf.__version__
+    out.update(z=z, y=y, r=max_and_rest(z, axis=1)[1][:, 0],
+               reference=[exact_loss(z[n], int(y[n])) for n in rows])
+    return out
+
+
+def _loss_text(v) -> str:
+    """A loss as the shortest text that reads back as the same float of its dtype."""
+    return "0 (exactly)" if v == 0 else str(v)
+
+
+def render_precision(dtype="float32", *, use_tf: bool = True) -> str:
+    """explain --precision as text, every line at most 80 characters."""
+    v = precision_values(dtype, use_tf=use_tf)
+    eps = float(np.finfo(dtype).eps)
+    ways = "naive, by log1p and by TF" if use_tf else "naive and by log1p"
+    out = [f"The loss of one row, -log softmax(z)_y, {ways} ({np.dtype(dtype).name})",
+           f"m = max z, r = sum of exp(z_j - m) over all j but one largest, eps = {eps:.3g}"]
+    for label, code in WAYS:
+        if label.startswith("TF") and not use_tf:
+            out += ["    TF         (not run: --no-tf)"] if label == "TF ce" else []
+            continue
+        lines = code.split("\n")
+        out += [f"    {label if j == 0 else '':<11}{line}" for j, line in enumerate(lines)]
+    for n, note in enumerate(ROW_NOTES):
+        z, ref, r = v["z"][n], v["reference"][n], float(v["r"][n])
+        zs = ", ".join(f"{float(x):g}" for x in z)
+        keeps = ("1 + r rounds to 1" if r <= eps / 2 else
+                 f"1 + r keeps ~{math.log10(r / eps):.0f} digits of r")
+        out += ["", f"z = [{zs}], y = {v['y'][n]}: {note}",
+                f"    r = {r:.3g} = {r / eps:.3g} eps: {keeps}",
+                f"    {'':<11}{'-log softmax(z)_y':<26}{'rel. error':>10}",
+                f"    {'exact':<11}{ref:.19e}"]
+        out += [f"    {label:<11}{_loss_text(v[label][n]):<26}{_num(rel_error(v[label][n], ref))}"
+                for label, _ in WAYS if label in v]
+    out.append("")
+    out += _wrap("why: the naive form rounds 1 + r before the log, so only r's digits above "
+                 "eps survive (relative error ~ eps/r), none once r < eps/2: the loss is 0. "
+                 "log1p(r) = r - r^2/2 + ... keeps them all. Finite differences of a loss stuck "
+                 "at 0 are 0, not dL/dz_y = -r/(1 + r). See docs/math.md, \"log1p: the loss of "
+                 "a confident row\".", indent=0)
+    if use_tf and all(np.array_equal(v[t], v["naive"]) for t in ("TF ce", "TF lsm")):
+        out += _wrap(f"TF {v['tf_version']}: both ops give the naive form's values, bit for "
+                     "bit, on every row.", indent=0)
+    return "\n".join(out)

@@ -29,6 +29,10 @@ def register(sub) -> None:
     p.add_argument("--mask", action="store_true",
                    help="with --toy: a third class, masked (logit -inf) for the first example, "
                         "followed through the whole step")
+    p.add_argument("--precision", action="store_true",
+                   help="instead of the step: the loss of a confident, correct row computed the "
+                        "naive way, by log1p and by TF, each against a 60-digit reference "
+                        "(--dtype picks float32 or float64)")
     p.add_argument("--no-tf", action="store_true", help="NumPy only: do not import TensorFlow")
     p.add_argument("--run", metavar="RUN_DIR", help="use the trained parameters of a run "
                    "(params.npz from `train --out`); default: the seed's initial W, b = 0")
@@ -67,6 +71,14 @@ def _mnist_example(args) -> explain.Example:
 def run(args) -> int:
     if args.lr <= 0:
         raise UsageError(f"--lr must be a finite number > 0, got {args.lr}")
+    if args.precision:
+        clash = [f for f, on in (("--toy", args.toy), ("--mask", args.mask), ("--run", args.run))
+                 if on]
+        if clash:
+            raise UsageError(f"--precision works alone, not with {' or '.join(clash)} (it "
+                             "prints its own rows, not an SGD step)")
+        print(explain.render_precision(args.dtype, use_tf=not args.no_tf))
+        return 0
     if args.mask and not args.toy:
         raise UsageError("--mask works with --toy (the masked toy example)")
     if args.toy:

@@ -187,3 +187,106 @@ def test_explain_shows_the_keras_step_and_the_clipped_confident_wrong_prediction
 def test_explain_no_tf_has_no_keras_step(cli):
     r = cli("explain", "--toy", "--no-tf")
     assert r.code == 0 and "Keras" not in r.out
+
+
+# --- explain --precision: the loss of a confident row, naive, by log1p and by TF ----------------
+
+LABELS = ("naive", "log1p ce", "log1p lsm", "TF ce", "TF lsm", "exact")
+ROW_LINE = re.compile(r"^    (" + "|".join(LABELS) + r")\s+(\S+)")
+
+
+def precision_rows(text):
+    """The row blocks of explain --precision's output, each {label: the value as printed}."""
+    blocks = [b for b in text.split("\n\n") if b.startswith("z = [")]
+    return [dict(m.groups() for m in map(ROW_LINE.match, b.splitlines()) if m) for b in blocks]
+
+
+def independent_loss(z, y):
+    """-log softmax(z)_y in float64 with math alone: log1p of the exactly rounded sum (fsum) of
+    exp(z_j - z_y) over j != y (y is the row's largest logit, so every term is <= 1)."""
+    zy = float(z[y])
+    return math.log1p(math.fsum(math.exp(float(v) - zy) for j, v in enumerate(z) if j != y))
+
+
+def ulps(v, ref, dtype):
+    """|v - ref| in units of dtype's spacing at ref."""
+    return abs(float(v) - float(ref)) / float(np.spacing(dtype(abs(float(ref)))))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_precision_naive_form_is_exactly_0_for_the_confident_row(cli, dtype):
+    v = explain.precision_values(dtype, use_tf=False)
+    eps = np.finfo(dtype).eps
+    assert v["r"][0] < eps / 2  # the row is what it says: 1 + r rounds to 1
+    assert v["naive"][0] == 0 and v["naive"].dtype == dtype
+    assert v["log1p ce"][0] > 0 and v["log1p lsm"][0] > 0
+    r = cli("explain", "--precision", "--dtype", dtype, "--no-tf")
+    assert r.code == 0, r.err
+    first = precision_rows(r.out)[0]
+    assert first["naive"] == "0" and float(first["log1p ce"]) > 0
+    assert f"({dtype})" in r.out.splitlines()[0]
+
+
+def test_precision_log1p_is_within_a_few_ulps_of_an_independent_float64_reference():
+    # float32 rows, checked against float64 math (~1e-16 relative, far below float32's ulps)
+    v = explain.precision_values("float32", use_tf=False)
+    for n, z in enumerate(v["z"]):
+        ref = independent_loss(z, v["y"][n])
+        assert ulps(v["log1p ce"][n], ref, np.float32) <= 3, (z, v["log1p ce"][n], ref)
+        assert ulps(v["log1p lsm"][n], ref, np.float32) <= 3, (z, v["log1p lsm"][n], ref)
+        assert float(v["reference"][n]) == pytest.approx(ref, rel=1e-15)  # the printed one
+    assert ulps(v["naive"][0], independent_loss(v["z"][0], 0), np.float32) > 1e6
+
+
+def test_precision_log1p_is_within_a_few_ulps_of_an_mpmath_reference_in_float64():
+    mp = pytest.importorskip("mpmath").mp
+    v = explain.precision_values("float64", use_tf=False)
+    with mp.workdps(80):  # the log of 1 + 8.5e-18 keeps 80 - 18 digits
+        for n, z in enumerate(v["z"]):
+            zy = mp.mpf(float(z[v["y"][n]]))
+            ref = mp.log(mp.fsum(mp.exp(mp.mpf(float(x)) - zy) for x in z))
+            ulp = mp.mpf(float(np.spacing(float(ref))))
+            for label in ("log1p ce", "log1p lsm"):
+                assert abs(mp.mpf(float(v[label][n])) - ref) <= 3 * ulp, (z, label)
+            assert abs(mp.mpf(str(v["reference"][n])) - ref) <= ref * mp.mpf(10) ** -40
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_precision_shows_tf_ops_values(cli, dtype):
+    r = cli("explain", "--precision", "--dtype", dtype)
+    assert r.code == 0, r.err
+    assert max(len(line) for line in r.out.splitlines()) <= 80
+    assert "tf.nn.sparse_softmax_cross_entropy_with_logits" in r.out
+    assert "tf.nn.log_softmax" in r.out
+    v = explain.precision_values(dtype, use_tf=True)
+    rows = precision_rows(r.out)
+    assert len(rows) == len(v["z"])
+    for n, row in enumerate(rows):
+        for label in ("TF ce", "TF lsm"):
+            assert np.dtype(dtype).type(row[label]) == v[label][n]  # printed to the last bit
+
+
+def test_precision_no_tf_leaves_tf_out_and_never_imports_it(python_process):
+    code = ("import sys; from softmax_parity.cli import main; rc = main(['explain', "
+            "'--precision', '--no-tf']); print('TF LOADED' if 'tensorflow' in sys.modules "
+            "else 'no tf'); sys.exit(rc)")
+    r = python_process("-c", code)
+    assert r.code == 0, r.err
+    assert r.out.strip().endswith("no tf")
+    assert "(not run: --no-tf)" in r.out and "TF ce" not in r.out and "TF lsm" not in r.out
+    assert max(len(line) for line in r.out.splitlines()) <= 80
+    rows = precision_rows(r.out)
+    assert len(rows) == 3 and all(set(row) == {"naive", "log1p ce", "log1p lsm", "exact"}
+                                  for row in rows)
+    assert "60-digit decimal" in r.out  # it says what the reference is
+    assert 'docs/math.md, "log1p: the loss of a confident row"' in " ".join(r.out.split())
+
+
+@pytest.mark.parametrize("flags", [["--toy"], ["--mask"], ["--toy", "--mask"],
+                                   ["--run", "some-run"]])
+def test_precision_with_toy_mask_or_run_is_one_line_and_exit_2(cli, flags):
+    r = cli("explain", "--precision", "--no-tf", *flags)
+    assert r.code == 2 and r.out == ""
+    err = r.err.strip().splitlines()
+    assert len(err) == 1 and "--precision works alone, not with " + flags[0] in err[0]

@@ -21,3 +21,17 @@ def test_every_op_tolerance_has_a_reason_and_positive_ulps():
     for name, (ulps, reason) in T.MATH_ULPS.items():
         assert ulps > 0 and reason.strip(), name
     assert all(reason.strip() for reason in T.EXACT.values())
+
+
+def test_the_op_tolerances_follow_from_each_sides_error_against_exact():
+    """|numpy - tf| <= |numpy - exact| + |tf - exact|: each op's tolerance is at least twice
+    that sum, each side's worst over every regime and dtype of parity_tests/accuracy.json (in
+    the op's parity scale), so the tolerance covers what either side gets wrong, and no more
+    than 64x it (a tolerance far above what both sides' errors explain hides a mistake)."""
+    import pytest
+    pytest.importorskip("mpmath")
+    from parity_tests import accuracy
+    data = accuracy.load()
+    for op in accuracy.OPS:
+        both = accuracy.triangle_ulps(data, op)
+        assert 2 * both <= T.TOLERANCES[op].ulps <= 64 * max(both, 0.5), (op, both)
