@@ -345,8 +345,21 @@ def measure(n_draws: int = 3, progress=None) -> dict:
             if progress:
                 progress(regime, dname)
     return {"results": results, "versions": versions, "draws": n_draws,
-            "cpu": platform.processor() or platform.machine(),
+            "cpu": cpu_name(),
             "command": "python -m parity_tests.accuracy"}
+
+
+def cpu_name() -> str:
+    """The CPU's model name (Linux), else the machine type: exp, log and the sums' order may
+    differ by CPU (SIMD paths), so a table names its machine."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
 
 
 # --- the tolerances the parity suite derives from it ------------------------------------------
