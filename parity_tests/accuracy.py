@@ -33,7 +33,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import sys
 from dataclasses import dataclass
 from typing import Callable
@@ -45,6 +44,7 @@ from numpy_softmax.scales import lse_scale, onehot64, scale_dz, softmax_scale
 from numpy_softmax.tolerances import TINY, TOLERANCES
 
 from softmax_parity.atomic import write_json
+from softmax_parity.bench.machine import cpu_model
 from softmax_parity.check.properties import json_number
 
 from . import exact
@@ -148,13 +148,18 @@ def draws(regime: str, dtype, n_draws: int = 3):
 
 # --- implementations: each a dict op -> f(z, y), or None where the library is missing ----------
 
+def _api(module) -> dict:
+    """The five ops of numpy_softmax's API, which tf_softmax shares: rows along axis 1."""
+    return {"logsumexp": lambda z, y: module.logsumexp(z, axis=1),
+            "softmax": lambda z, y: module.softmax(z, axis=1),
+            "log_softmax": lambda z, y: module.log_softmax(z, axis=1),
+            "cross_entropy": lambda z, y: module.cross_entropy(z, y),
+            "grad_logits": lambda z, y: module.grad_logits(z, y)}
+
+
 def _numpy_softmax():
-    import numpy_softmax as ns
-    return {"logsumexp": lambda z, y: ns.logsumexp(z, axis=1),
-            "softmax": lambda z, y: ns.softmax(z, axis=1),
-            "log_softmax": lambda z, y: ns.log_softmax(z, axis=1),
-            "cross_entropy": lambda z, y: ns.cross_entropy(z, y),
-            "grad_logits": lambda z, y: ns.grad_logits(z, y)}
+    import numpy_softmax
+    return _api(numpy_softmax)
 
 
 def _textbook():
@@ -174,12 +179,8 @@ def _textbook():
 
 
 def _tensorflow():
-    import tf_softmax as tfs
-    return {"logsumexp": lambda z, y: tfs.logsumexp(z, axis=1),
-            "softmax": lambda z, y: tfs.softmax(z, axis=1),
-            "log_softmax": lambda z, y: tfs.log_softmax(z, axis=1),
-            "cross_entropy": lambda z, y: tfs.cross_entropy(z, y),
-            "grad_logits": lambda z, y: tfs.grad_logits(z, y)}
+    import tf_softmax
+    return _api(tf_softmax)
 
 
 def _keras():
@@ -345,21 +346,8 @@ def measure(n_draws: int = 3, progress=None) -> dict:
             if progress:
                 progress(regime, dname)
     return {"results": results, "versions": versions, "draws": n_draws,
-            "cpu": cpu_name(),
+            "cpu": cpu_model(),
             "command": "python -m parity_tests.accuracy"}
-
-
-def cpu_name() -> str:
-    """The CPU's model name (Linux), else the machine type: exp, log and the sums' order may
-    differ by CPU (SIMD paths), so a table names its machine."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
 
 
 # --- the tolerances the parity suite derives from it ------------------------------------------

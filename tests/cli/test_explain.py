@@ -86,13 +86,19 @@ def test_render_shows_every_step_in_order_within_80_columns():
     assert "1.680925" in text  # L = (log(1 + 1/e) + log(1 + e^3)) / 2 = 1.6809245...
 
 
-def test_no_tf_never_imports_tensorflow(python_process):
-    code = ("import sys; from softmax_parity.cli import main; rc = main(['explain', '--toy', "
-            "'--no-tf']); print('TF LOADED' if 'tensorflow' in sys.modules else 'no tf'); "
-            "sys.exit(rc)")
+def explain_without_tf(python_process, flag: str):
+    """`explain FLAG --no-tf` in a fresh process; asserts it exits 0 and never imports TF."""
+    code = ("import sys; from softmax_parity.cli import main; rc = main(['explain', "
+            f"'{flag}', '--no-tf']); print('TF LOADED' if 'tensorflow' in sys.modules "
+            "else 'no tf'); sys.exit(rc)")
     r = python_process("-c", code)
     assert r.code == 0, r.err
     assert r.out.strip().endswith("no tf")
+    return r
+
+
+def test_no_tf_never_imports_tensorflow(python_process):
+    r = explain_without_tf(python_process, "--toy")
     assert r.out.count("(not run: --no-tf)") == len(TITLES)
     assert "largest |NumPy - TF|" not in r.out
 
@@ -268,12 +274,7 @@ def test_precision_shows_tf_ops_values(cli, dtype):
 
 
 def test_precision_no_tf_leaves_tf_out_and_never_imports_it(python_process):
-    code = ("import sys; from softmax_parity.cli import main; rc = main(['explain', "
-            "'--precision', '--no-tf']); print('TF LOADED' if 'tensorflow' in sys.modules "
-            "else 'no tf'); sys.exit(rc)")
-    r = python_process("-c", code)
-    assert r.code == 0, r.err
-    assert r.out.strip().endswith("no tf")
+    r = explain_without_tf(python_process, "--precision")
     assert "(not run: --no-tf)" in r.out and "TF ce" not in r.out and "TF lsm" not in r.out
     assert max(len(line) for line in r.out.splitlines()) <= 80
     rows = precision_rows(r.out)
