@@ -65,8 +65,7 @@ def scale_dz(z, labels, z_scale=None) -> np.ndarray:
     adds their difference: d softmax_c = softmax_c (dz_c - sum_j softmax_j dz_j), so
     + 2 softmax z_scale."""
     N, C = np.shape(z)
-    p = softmax64(z)  # (N, C)
-    extra = 0.0 if z_scale is None else 2.0 * p * np.asarray(z_scale)[:, None]
+    extra = 0.0 if z_scale is None else 2.0 * softmax64(z) * np.asarray(z_scale)[:, None]
     return (softmax_scale(z) + onehot64(labels, C) + extra) / N
 
 

@@ -18,9 +18,9 @@ Errors (parity_tests.exact):
              logsumexp  scale = max(|lse|, sum_j p_j |z_j|)  (the condition of lse: near 0 no
                         algorithm keeps the digits of a result that cancels)
              softmax    scale = p_j (1 + |z_j - max z|)     (z_j - max z rounds once: relative
-                        error |z_j - max| eps in the exponent)
+                        error |z_j - max| eps in the exponent; scales.softmax_scale)
              grad_logits scale = (p_j (1 + |z_j - max z|) + Y_j) / N  (softmax's, then p - Y
-                        cancels where p ~ Y)
+                        cancels where p ~ Y; scales.scale_dz)
   parity     |got - exact| / (eps scale) in the op's parity scale (numpy_softmax.tolerances.
              TOLERANCES[op].scale), beyond its flush-to-zero allowance: what the NumPy-vs-TF
              tolerances follow from (triangle_ulps).
@@ -163,19 +163,17 @@ def _numpy_softmax():
 
 
 def _textbook():
-    """The max-shift form with log(sum): what most code writes, and numpy_softmax before log1p.
-    Its softmax and gradient are numpy_softmax's (the same formula), so only the logs."""
-    def log_softmax(z, y=None):
-        shifted = z - z.max(axis=1, keepdims=True)  # (N, C)
-        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    """The max-shift form with log(sum): what most code writes, and numpy_softmax before log1p
+    (softmax_parity.explain's). Its softmax and gradient are numpy_softmax's (the same
+    formula), so only the logs."""
+    from softmax_parity.explain import naive_loss, shifted_log_softmax
 
     def logsumexp(z, y=None):
         m = z.max(axis=1, keepdims=True)  # (N, 1)
         return (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))[:, 0]
 
-    return {"logsumexp": logsumexp, "log_softmax": log_softmax,
-            "cross_entropy": lambda z, y: -log_softmax(z)[np.arange(len(y)), y].mean(
-                dtype=z.dtype)}
+    return {"logsumexp": logsumexp, "log_softmax": lambda z, y=None: shifted_log_softmax(z),
+            "cross_entropy": lambda z, y: naive_loss(z, y).mean(dtype=z.dtype)}
 
 
 def _tensorflow():
@@ -260,24 +258,20 @@ def available() -> dict:
 
 def exact_values(z, y) -> dict:
     """op -> exact value(s) (object arrays of mpmath numbers) for z (N, C), class ids y."""
-    lp = exact.log_softmax(z)
-    return {"logsumexp": exact.logsumexp(z), "log_softmax": lp, "softmax": exact.softmax(z),
-            "cross_entropy": exact.cross_entropy(z, "ids", y),
-            "grad_logits": exact.grad_logits(z, "ids", y)}
+    return exact.all_ops(z, "ids", y)
 
 
 def condition_scale(op: str, z, y, ex: dict) -> np.ndarray:
-    """The condition-aware scale of `op` (module docstring), float64, shaped like its result."""
-    p = exact.to_float(ex["softmax"])  # (N, C)
-    z64 = z.astype(np.float64)
-    with np.errstate(invalid="ignore"):
-        spread = np.where(np.isfinite(z64), np.abs(z64 - z64.max(axis=1, keepdims=True)), 0.0)
-        zabs = np.where(np.isfinite(z64), np.abs(z64), 0.0)
-    if op == "logsumexp":
-        return np.maximum(np.abs(exact.to_float(ex["logsumexp"])), (p * zabs).sum(axis=1))
+    """The condition-aware scale of `op` (module docstring), float64, shaped like its result:
+    for softmax and grad_logits the parity suite's own (numpy_softmax.scales)."""
     if op == "softmax":
-        return p * (1 + spread)
-    return (p * (1 + spread) + onehot64(y, z.shape[1])) / z.shape[0]  # grad_logits
+        return softmax_scale(z)
+    if op == "grad_logits":
+        return scale_dz(z, y)
+    z64 = z.astype(np.float64)
+    zabs = np.where(np.isfinite(z64), np.abs(z64), 0.0)  # (N, C)
+    p = exact.to_float(ex["softmax"])  # (N, C)
+    return np.maximum(np.abs(exact.to_float(ex["logsumexp"])), (p * zabs).sum(axis=1))
 
 
 def parity_scale(op: str, z, y, ex: dict) -> tuple:
@@ -306,11 +300,11 @@ def errors(op: str, got, z, y, ex: dict) -> dict:
         out["condition"] = float(np.max(exact.condition_ulps(got, e, condition_scale(
             op, z, y, ex), dt)))
     scale, tiny = parity_scale(op, z, y, ex)
-    finite = np.isfinite(exact.to_float(e))
+    e64 = exact.to_float(e)
     with np.errstate(invalid="ignore"):
-        diff = np.abs(got - exact.to_float(e))
-        beyond = np.where(finite, np.maximum(diff - tiny, 0.0), np.where(
-            got == exact.to_float(e), 0.0, np.inf))
+        diff = np.abs(got - e64)
+        beyond = np.where(np.isfinite(e64), np.maximum(diff - tiny, 0.0),
+                          np.where(got == e64, 0.0, np.inf))
     eps = float(np.finfo(dt).eps)
     out["parity"] = float(np.max(beyond / (eps * np.maximum(np.broadcast_to(scale, beyond.shape),
                                                              float(np.finfo(dt).tiny)))))

@@ -41,34 +41,39 @@ def _row_parts(row) -> tuple:
     return m, mpmath.log1p(r)
 
 
-def logsumexp(z) -> np.ndarray:
-    """log sum_j exp(z_nj) per row: (N, C) -> (N,)."""
-    with mpmath.workdps(DIGITS):
-        out = []
-        for row in _mp(z):
-            m, l1p = _row_parts(row)
-            out.append(NEG_INF if m is None else m + l1p)  # the log of an empty sum: -inf
-        return np.array(out, dtype=object)
+def _lse_and_log_softmax(z) -> tuple:
+    """(lse (N,), log_softmax (N, C)) from one pass of _row_parts over the rows."""
+    Z = _mp(z)
+    lse, L = np.empty(Z.shape[0], dtype=object), np.empty(Z.shape, dtype=object)
+    for n, row in enumerate(Z):
+        m, l1p = _row_parts(row)
+        lse[n] = NEG_INF if m is None else m + l1p  # the log of an empty sum: -inf
+        L[n] = [NEG_INF if v == NEG_INF else mpmath.fsub(v, m, exact=True) - l1p for v in row]
+    return lse, L
 
 
-def log_softmax(z) -> np.ndarray:
-    """z_nj - lse(z_n) = (z_nj - m) - log1p(r): (N, C) -> (N, C); -inf where z is -inf."""
-    with mpmath.workdps(DIGITS):
-        Z = _mp(z)
-        out = np.empty(Z.shape, dtype=object)
-        for n, row in enumerate(Z):
-            m, l1p = _row_parts(row)
-            out[n] = [NEG_INF if v == NEG_INF else mpmath.fsub(v, m, exact=True) - l1p
-                      for v in row]
-        return out
+def _softmax_of(L) -> np.ndarray:
+    return np.frompyfunc(lambda v: mpmath.mpf(0) if v == NEG_INF else mpmath.exp(v),
+                         1, 1)(L).astype(object)
 
 
-def softmax(z) -> np.ndarray:
-    """exp(z_nj - lse(z_n)): (N, C) -> (N, C); exactly 0 where z is -inf."""
-    with mpmath.workdps(DIGITS):
-        L = log_softmax(z)
-        return np.frompyfunc(lambda v: mpmath.mpf(0) if v == NEG_INF else mpmath.exp(v),
-                             1, 1)(L).astype(object)
+def _cross_entropy_of(L, Y) -> mpmath.mpf:
+    total = mpmath.fsum(-Y[n, c] * L[n, c] for n in range(L.shape[0])
+                        for c in range(L.shape[1]) if Y[n, c] != 0)
+    return total / L.shape[0]
+
+
+def _grad_of(L, P, Y) -> np.ndarray:
+    out = np.empty(L.shape, dtype=object)
+    for idx in np.ndindex(L.shape):
+        if L[idx] == NEG_INF:
+            out[idx] = -Y[idx] / L.shape[0]
+        elif Y[idx] == 0:  # p itself: e^{-350} ~ 1e-152 is no 1 - (1 - 1e-152) at 60 digits
+            out[idx] = P[idx] / L.shape[0]
+        else:
+            one_minus_y = mpmath.fsub(1, Y[idx], exact=True)
+            out[idx] = mpmath.fsum([mpmath.expm1(L[idx]), one_minus_y]) / L.shape[0]
+    return out
 
 
 def _label_rows(kind: str, y, shape) -> np.ndarray:
@@ -80,14 +85,29 @@ def _label_rows(kind: str, y, shape) -> np.ndarray:
     return _mp(y)
 
 
+def logsumexp(z) -> np.ndarray:
+    """log sum_j exp(z_nj) per row: (N, C) -> (N,)."""
+    with mpmath.workdps(DIGITS):
+        return _lse_and_log_softmax(z)[0]
+
+
+def log_softmax(z) -> np.ndarray:
+    """z_nj - lse(z_n) = (z_nj - m) - log1p(r): (N, C) -> (N, C); -inf where z is -inf."""
+    with mpmath.workdps(DIGITS):
+        return _lse_and_log_softmax(z)[1]
+
+
+def softmax(z) -> np.ndarray:
+    """exp(z_nj - lse(z_n)): (N, C) -> (N, C); exactly 0 where z is -inf."""
+    with mpmath.workdps(DIGITS):
+        return _softmax_of(log_softmax(z))
+
+
 def cross_entropy(z, kind: str, y) -> mpmath.mpf:
     """-(1/N) sum_n sum_c Y_nc log softmax(z)_nc; a class of weight 0 adds 0 (0 log 0 = 0), a
     weighted masked class makes it +inf."""
     with mpmath.workdps(DIGITS):
-        L, Y = log_softmax(z), _label_rows(kind, y, np.shape(z))
-        total = mpmath.fsum(-Y[n, c] * L[n, c] for n in range(L.shape[0])
-                            for c in range(L.shape[1]) if Y[n, c] != 0)
-        return total / L.shape[0]
+        return _cross_entropy_of(log_softmax(z), _label_rows(kind, y, np.shape(z)))
 
 
 def grad_logits(z, kind: str, y) -> np.ndarray:
@@ -95,17 +115,18 @@ def grad_logits(z, kind: str, y) -> np.ndarray:
     Y > 0, so a probability within 1e-60 of its label keeps its difference's digits, and as p
     where Y = 0."""
     with mpmath.workdps(DIGITS):
-        L, Y = log_softmax(z), _label_rows(kind, y, np.shape(z))
-        out = np.empty(L.shape, dtype=object)
-        for idx in np.ndindex(L.shape):
-            if L[idx] == NEG_INF:
-                out[idx] = -Y[idx] / L.shape[0]
-            elif Y[idx] == 0:  # p itself: e^{-350} ~ 1e-152 is no 1 - (1 - 1e-152) at 60 digits
-                out[idx] = mpmath.exp(L[idx]) / L.shape[0]
-            else:
-                one_minus_y = mpmath.fsub(1, Y[idx], exact=True)
-                out[idx] = mpmath.fsum([mpmath.expm1(L[idx]), one_minus_y]) / L.shape[0]
-        return out
+        L = log_softmax(z)
+        return _grad_of(L, _softmax_of(L), _label_rows(kind, y, np.shape(z)))
+
+
+def all_ops(z, kind: str, y) -> dict:
+    """{"logsumexp", "log_softmax", "softmax", "cross_entropy", "grad_logits"}: each op's exact
+    value, as the functions above, from one pass over the rows (each computed once)."""
+    with mpmath.workdps(DIGITS):
+        lse, L = _lse_and_log_softmax(z)
+        P, Y = _softmax_of(L), _label_rows(kind, y, np.shape(z))
+        return {"logsumexp": lse, "log_softmax": L, "softmax": P,
+                "cross_entropy": _cross_entropy_of(L, Y), "grad_logits": _grad_of(L, P, Y)}
 
 
 def to_float(x) -> np.ndarray:

@@ -397,11 +397,17 @@ WAYS = (
 )
 
 
-def naive_loss(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """-log softmax(z)_y per row, the naive way: log(sum_j exp(z_j - m)) - (z_y - m), m = max z,
-    as links 5-6 (S - log sum E) compute it.  z (N, C), y (N,) -> (N,)."""
+def shifted_log_softmax(z: np.ndarray) -> np.ndarray:
+    """log softmax(z) the textbook way, S - log(sum_j exp(S_j)) with S = z - max z, as links
+    5-6 compute it (and numpy_softmax before its log1p form).  z (N, C) -> (N, C)."""
     S = z - z.max(axis=1, keepdims=True)  # (N, C)
-    return np.log(np.exp(S).sum(axis=1)) - S[np.arange(len(y)), y]  # (N,)
+    return S - np.log(np.exp(S).sum(axis=1, keepdims=True))
+
+
+def naive_loss(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """-log softmax(z)_y per row, the naive way: log(sum_j exp(z_j - m)) - (z_y - m), m = max z.
+    z (N, C), y (N,) -> (N,)."""
+    return -shifted_log_softmax(z)[np.arange(len(y)), y]  # (N,)
 
 
 def exact_loss(z: np.ndarray, y: int) -> Decimal:
