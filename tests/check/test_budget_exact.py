@@ -47,7 +47,7 @@ from softmax_parity.check import budget, inputs
 from softmax_parity.check.strategies import CHECK_FORMS, LOGIT_SCALES, make_logits
 
 pytest.importorskip("mpmath")
-from parity_tests import exact  # noqa: E402  (needs mpmath, a dev dependency)
+from parity_tests import accuracy, exact  # noqa: E402  (needs mpmath, a dev dependency)
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 OPS = ("softmax", "log_softmax", "logsumexp", "cross_entropy", "grad_logits")
@@ -144,11 +144,9 @@ _EXACT: dict = {}
 def exact_values(p: Probe) -> dict:
     key = (p.z.dtype.name, p.name)
     if key not in _EXACT:
-        _EXACT[key] = {"softmax": exact.to_float(exact.softmax(p.z)),
-                       "log_softmax": exact.to_float(exact.log_softmax(p.z)),
-                       "logsumexp": exact.to_float(exact.logsumexp(p.z)),
-                       "cross_entropy": float(exact.cross_entropy(p.z, "ids", p.y)),
-                       "grad_logits": exact.to_float(exact.grad_logits(p.z, "ids", p.y))}
+        ex = exact.all_ops(p.z, "ids", p.y)
+        _EXACT[key] = {op: exact.to_float(v) if op != "cross_entropy" else float(v)
+                       for op, v in ex.items()}
     return _EXACT[key]
 
 
@@ -176,27 +174,15 @@ def fraction(op: str, p: Probe, got) -> np.ndarray:
 
 # --- correct formulations, written out here ---------------------------------------------------
 
-def _dense_onehot(y, C, dtype):
-    return (np.asarray(y)[:, None] == np.arange(C)[None, :]).astype(dtype)  # (N, C)
-
-
 def _ms_softmax(z):  # the plain max-shift form
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _ms_log_softmax(z):
-    s = z - z.max(axis=1, keepdims=True)
-    return s - np.log(np.exp(s).sum(axis=1, keepdims=True))
-
-
-def _ms_logsumexp(z):
-    m = z.max(axis=1)  # (N,)
-    return m + np.log(np.exp(z - m[:, None]).sum(axis=1))
-
-
-def _ms_cross_entropy(z, y):
-    return -_ms_log_softmax(z)[np.arange(len(y)), y].mean()
+# the log of the shifted sum: parity_tests.accuracy's textbook contender (softmax_parity.explain)
+_TEXTBOOK = accuracy.IMPLEMENTATIONS["textbook NumPy (log)"][0]()
+_ms_log_softmax, _ms_logsumexp = _TEXTBOOK["log_softmax"], _TEXTBOOK["logsumexp"]
+_ms_cross_entropy = _TEXTBOOK["cross_entropy"]
 
 
 def _ms_grad(z, y):
@@ -222,7 +208,7 @@ def _lae_cross_entropy(z, y):
 
 
 def _lae_grad(z, y):
-    return (_lae_softmax(z) - _dense_onehot(y, z.shape[1], z.dtype)) / len(y)
+    return (_lae_softmax(z) - kernels.onehot(y, z.shape[1], z.dtype)) / len(y)
 
 
 def _ones(z):
@@ -245,11 +231,11 @@ def _mm_logsumexp(z):
 
 
 def _mm_cross_entropy(z, y):  # -sum(onehot * log_softmax) / N, a dense one-hot
-    return -np.sum(_dense_onehot(y, z.shape[1], z.dtype) * _mm_log_softmax(z)) / len(y)
+    return -np.sum(kernels.onehot(y, z.shape[1], z.dtype) * _mm_log_softmax(z)) / len(y)
 
 
 def _mm_grad(z, y):
-    return (_mm_softmax(z) - _dense_onehot(y, z.shape[1], z.dtype)) / len(y)
+    return (_mm_softmax(z) - kernels.onehot(y, z.shape[1], z.dtype)) / len(y)
 
 
 def _in_float64(fn):
@@ -297,7 +283,7 @@ FORMULATIONS: dict[str, dict[str, Callable]] = {
     "grad_logits": {"kernels": _k_grad,
                     "exp(log1p log_softmax)":
                         lambda z, y: (np.exp(_k_log_softmax(z))
-                                      - _dense_onehot(y, z.shape[1], z.dtype)) / len(y),
+                                      - kernels.onehot(y, z.shape[1], z.dtype)) / len(y),
                     "logaddexp.reduce": _lae_grad, "max-shift": _ms_grad,
                     "one-hot matmul": _mm_grad, "float64 cast": _in_float64(_k_grad)},
 }
